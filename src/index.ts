@@ -1,0 +1,9 @@
+/**
+ * acon: the ACON family of learnable activations ("Activate or Not", Ma et al., CVPR 2021) for
+ * TensorFlow.js. Importing registers the fused kernels, their gradients and the layer classes.
+ */
+export * as ops from './ops/index.js';
+export * as layers from './layers/index.js';
+export * as math from './math/acon.js';
+export { AconA, AconB, AconC, MetaAconC } from './layers/index.js';
+export type { AconLayerArgs, AconBLayerArgs, AconCLayerArgs, MetaAconCLayerArgs, AconPreset, MetaAconGranularity, MetaAconNormalization } from './layers/index.js';

@@ -1,0 +1,87 @@
+/**
+ * Float64 reference math of the ACON family (Ma et al., "Activate or Not: Learning Customized
+ * Activation", CVPR 2021). No tfjs: used by tests as an oracle, by reports and by the explorer.
+ */
+
+/** Logistic sigmoid σ(z) = 1/(1+e^−z), stable for any z (never exp of a large positive number). */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/**
+ * Smooth maximum of two values, S_β(a, b) = (a − b)·σ(β(a − b)) + b (paper eq. 2 with n = 2).
+ * β → ∞ gives max(a, b); β = 0 gives (a + b)/2; β → −∞ gives min(a, b).
+ */
+export function smoothMax(a: number, b: number, beta: number): number {
+  const z = beta * (a - b);
+  const s = sigmoid(z), t = sigmoid(-z);
+  return (s === 0 ? 0 : a * s) + (t === 0 ? 0 : b * t);
+}
+
+/** ACON-A (Swish with learnable β): S_β(x, 0) = x·σ(βx). */
+export function aconA(x: number, beta: number): number {
+  return smoothMax(x, 0, beta);
+}
+
+/** ACON-B (smooth PReLU): S_β(x, px) = (1 − p)x·σ(β(1 − p)x) + px. */
+export function aconB(x: number, p: number, beta: number): number {
+  return smoothMax(x, p * x, beta);
+}
+
+/** ACON-C: S_β(p1x, p2x) = (p1 − p2)x·σ(β(p1 − p2)x) + p2x (paper eq. 5). */
+export function aconC(x: number, p1: number, p2: number, beta: number): number {
+  return smoothMax(p1 * x, p2 * x, beta);
+}
+
+/** Partial derivatives of ACON-C at one point. */
+export interface AconCPartials {
+  /** ∂f/∂x = (p1 − p2)·k + p2, with k = σ(z) + z·σ(z)·σ(−z), z = β(p1 − p2)x. */
+  dx: number;
+  /** ∂f/∂p1 = x·k. */
+  dp1: number;
+  /** ∂f/∂p2 = x·(1 − k). */
+  dp2: number;
+  /** ∂f/∂β = d²·σ(z)·σ(−z), d = (p1 − p2)x. */
+  dbeta: number;
+}
+
+export function aconCPartials(x: number, p1: number, p2: number, beta: number): AconCPartials {
+  const d = (p1 - p2) * x;
+  const z = beta * d;
+  const s = sigmoid(z), t = sigmoid(-z);
+  const st = s * t;
+  const zst = st === 0 ? 0 : z * st;
+  const k = s + zst, k2 = t - zst;
+  return { dx: p1 * k + p2 * k2, dp1: x * k, dp2: x * k2, dbeta: st === 0 ? 0 : d * st * d };
+}
+
+/** ∂f/∂x of ACON-C. */
+export function aconCDerivative(x: number, p1: number, p2: number, beta: number): number {
+  return aconCPartials(x, p1, p2, beta).dx;
+}
+
+/**
+ * Range of ∂f/∂x for ACON-C when p1 > p2 and β > 0 (paper §3.2): the derivative tends to p1 as
+ * x → +∞ and to p2 as x → −∞, and stays within [1.0998·p2 − 0.0998·p1, 1.0998·p1 − 0.0998·p2]
+ * whatever β is; β only sets how fast it gets there. The constants are max over u of
+ * σ(u) + u·σ(u)σ(−u), i.e. 1 + 0.0998…, reached at u ≈ ±2.3994.
+ */
+export function aconCDerivativeBounds(p1: number, p2: number): { lower: number; upper: number } {
+  const hi = Math.max(p1, p2), lo = Math.min(p1, p2);
+  return { lower: DERIVATIVE_OVERSHOOT * lo - (DERIVATIVE_OVERSHOOT - 1) * hi, upper: DERIVATIVE_OVERSHOOT * hi - (DERIVATIVE_OVERSHOOT - 1) * lo };
+}
+
+/** max_u σ(u)(1 + u·σ(−u)) = 1.0998 (to four decimals), the paper's bound constant. */
+export const DERIVATIVE_OVERSHOOT = 1.0998;
+
+/**
+ * How far an ACON-C unit switches over inputs in [−range, range]: |σ(z) − σ(−z)| at
+ * z = β(p1 − p2)·range, in [0, 1]. 0: f is the linear mean (p1 + p2)x/2 there ("not activate");
+ * 1: f is max(p1x, p2x) ("activate"). Used for the per-layer "activate or not" summary.
+ */
+export function switchSharpness(p1: number, p2: number, beta: number, range = 3): number {
+  const z = beta * (p1 - p2) * range;
+  return Math.abs(sigmoid(z) - sigmoid(-z));
+}

@@ -1,0 +1,54 @@
+/**
+ * Names and input contracts of the fused ACON-C kernels.
+ *
+ * Every ACON variant runs through these two kernels (ACON-A is p1 = 1, p2 = 0; ACON-B is
+ * p1 = 1, p2 = p). The op (`op.ts`) brings the tensors into the canonical layout below, so a
+ * backend kernel only ever sees rank-3 x and β:
+ *
+ * - `x`     float32 `[N, S, C]`   (channels-last; S is the product of the spatial axes, 1 for `[N, C]`)
+ * - `p1`,`p2` float32 `[Cp]`     with Cp ∈ {1, C}
+ * - `beta`  float32 `[Nb, Sb, Cb]` with Nb ∈ {1, N}, Sb ∈ {1, S}, Cb ∈ {1, C}
+ * - `dy`    float32 `[N, S, C]`  (backward only)
+ *
+ * Forward `AconC`: y = p1·x·σ(z) + p2·x·σ(−z), z = β·(p1 − p2)·x, which equals the paper's
+ * (p1 − p2)·x·σ(β(p1 − p2)x) + p2·x (Ma et al. 2021, eq. 5) and gives exactly (p1x + p2x)/2 at β = 0.
+ *
+ * Backward `AconCGrad` returns `[dx, dp1, dp2, dbeta]` in the shapes of `x`, `p1`, `p2`, `beta`,
+ * each parameter gradient summed over the axes along which that parameter was broadcast. With
+ * s = σ(z), t = σ(−z), k = s + z·s·t:
+ *   ∂y/∂x = p1·k + p2·(1 − k),  ∂y/∂p1 = x·k,  ∂y/∂p2 = x·(1 − k),  ∂y/∂β = d²·s·t  (d = (p1 − p2)·x).
+ * Terms multiplied by an exactly-zero sigmoid product contribute 0, so saturated inputs never give NaN.
+ */
+import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+export const ACON_C = 'AconC';
+export const ACON_C_GRAD = 'AconCGrad';
+
+export interface AconCInputs extends NamedTensorInfoMap {
+  x: TensorInfo;
+  p1: TensorInfo;
+  p2: TensorInfo;
+  beta: TensorInfo;
+}
+
+export interface AconCGradInputs extends AconCInputs {
+  dy: TensorInfo;
+}
+
+/** Sizes of the canonical layout, read off the input shapes. */
+export interface AconCLayout {
+  N: number;
+  S: number;
+  C: number;
+  /** 1 when p1/p2 are shared across channels, else C. */
+  Cp: number;
+  Nb: number;
+  Sb: number;
+  Cb: number;
+}
+
+export function aconCLayout(x: TensorInfo, p1: TensorInfo, beta: TensorInfo): AconCLayout {
+  const [N, S, C] = x.shape;
+  const [Nb, Sb, Cb] = beta.shape;
+  return { N, S, C, Cp: p1.shape[0], Nb, Sb, Cb };
+}

@@ -1,0 +1,5 @@
+import { registerAconKernels } from './acon/index.js';
+
+registerAconKernels();
+
+export { aconA, aconB, aconC, aconCPath, initAconWasm, ACON_C, ACON_C_GRAD } from './acon/index.js';
