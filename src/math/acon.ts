@@ -63,18 +63,20 @@ export function aconCDerivative(x: number, p1: number, p2: number, beta: number)
 }
 
 /**
- * Range of ∂f/∂x for ACON-C when p1 > p2 and β > 0 (paper §3.2): the derivative tends to p1 as
- * x → +∞ and to p2 as x → −∞, and stays within [1.0998·p2 − 0.0998·p1, 1.0998·p1 − 0.0998·p2]
- * whatever β is; β only sets how fast it gets there. The constants are max over u of
- * σ(u) + u·σ(u)σ(−u), i.e. 1 + 0.0998…, reached at u ≈ ±2.3994.
+ * Range of ∂f/∂x for ACON-C when β > 0 (paper §3.2): the derivative tends to p1 as x → +∞ and to
+ * p2 as x → −∞ (p1 > p2), and stays within [κ·p2 − (κ−1)·p1, κ·p1 − (κ−1)·p2] whatever β is;
+ * β only sets how fast it gets there. κ = `DERIVATIVE_OVERSHOOT` (the paper's 1.0998).
  */
 export function aconCDerivativeBounds(p1: number, p2: number): { lower: number; upper: number } {
   const hi = Math.max(p1, p2), lo = Math.min(p1, p2);
   return { lower: DERIVATIVE_OVERSHOOT * lo - (DERIVATIVE_OVERSHOOT - 1) * hi, upper: DERIVATIVE_OVERSHOOT * hi - (DERIVATIVE_OVERSHOOT - 1) * lo };
 }
 
-/** max_u σ(u)(1 + u·σ(−u)) = 1.0998 (to four decimals), the paper's bound constant. */
-export const DERIVATIVE_OVERSHOOT = 1.0998;
+/**
+ * κ = max_u σ(u)·(1 + u·σ(−u)) = 1.09983932…, reached at u = β(p1 − p2)x ≈ ±2.39936; the paper
+ * truncates it to 1.0998, which the derivative exceeds by up to 4e−5·(p1 − p2).
+ */
+export const DERIVATIVE_OVERSHOOT = 1.0998393201288668;
 
 /**
  * How far an ACON-C unit switches over inputs in [−range, range]: |σ(z) − σ(−z)| at
