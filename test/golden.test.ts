@@ -18,7 +18,7 @@ function nhwcTensor(t: PlainTensor): tf.Tensor {
   return tf.tensor(data, shape, 'float32');
 }
 
-function makeLayer(c: GoldenCase): tf.layers.Layer {
+function makeLayer(c: GoldenCase): AconA | AconB | AconC | MetaAconC {
   switch (c.module) {
     case 'AconA': return new AconA();
     case 'AconB': return new AconB();
@@ -43,7 +43,7 @@ function runLayerCase(c: GoldenCase): void {
   const tensorsBefore = tf.memory().numTensors;
 
   const xv = tf.variable(x, true, `x_${c.name}_${tf.getBackend()}`);
-  const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = layer.trainableWeights.map((w: { read(): tf.Tensor }) => w.read() as tf.Variable);
   let y: tf.Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
     y = tf.keep(layer.apply(xv, { training }) as tf.Tensor);

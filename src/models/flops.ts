@@ -11,11 +11,10 @@ export function countMacs(model: tfl.LayersModel): number {
     const cls = layer.getClassName();
     if (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D' && cls !== 'Dense') continue;
     const out = layer.outputShape as number[];
-    const kernel = layer.getWeights()[0].shape;
+    // Dense [in,out]; Conv2D [kh,kw,in,out]; DepthwiseConv2D [kh,kw,C,multiplier]: MACs per output position.
+    const kernelSize = layer.getWeights()[0].size;
     const positions = out.slice(1, -1).reduce((a, d) => a * d, 1);
-    if (cls === 'Dense') macs += kernel[0] * kernel[1];
-    else if (cls === 'Conv2D') macs += positions * kernel[0] * kernel[1] * kernel[2] * kernel[3];
-    else macs += positions * kernel[0] * kernel[1] * kernel[2] * kernel[3];
+    macs += positions * kernelSize;
   }
   return macs;
 }

@@ -74,8 +74,8 @@ describe('ACON layers: weights and configuration', () => {
     ];
     for (const l of made) {
       const config = l.getConfig();
-      const cls = l.constructor as unknown as { fromConfig(c: typeof tf.serialization.Serializable, cfg: object): tfl.layers.Layer } & typeof tf.serialization.Serializable;
-      const again = tfl.layers.Layer.fromConfig(cls, config) as tfl.layers.Layer;
+      const cls = l.constructor as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
+      const again = tfl.layers.Layer.fromConfig(cls, config);
       assert.equal(again.getClassName(), l.getClassName());
       assert.deepEqual(again.getConfig(), config);
     }

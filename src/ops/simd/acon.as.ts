@@ -1,0 +1,343 @@
+/**
+ * Fused ACON-C kernels in WebAssembly SIMD (AssemblyScript), run in place on the host's heap:
+ * the module imports `env.memory` (the tfjs wasm backend's memory), every pointer argument is a
+ * byte offset into it, and the module has no data of its own. Layout and formulas:
+ * `src/ops/acon/kernel_names.ts`; reference implementation: `src/ops/acon/cpu.ts`.
+ *
+ * Per element, with z = (β·(p1 − p2))·x, e = exp(−|z|) (exactly 0 once it would leave the normal
+ * range), s = σ(z), t = σ(−z):
+ *   y  = x·(p1·s + p2·t)
+ *   k  = s + z·s·t,  k2 = t − z·s·t   (z·s·t := 0 when s·t = 0)
+ *   dx = dy·(p1·k + p2·k2)
+ *   dp1 = Σ dy·x·k,  dp2 = Σ dy·x·k2,  dβ = Σ dy·d²·s·t  with d = (p1 − p2)·x
+ * Channels run 4 at a time (f32x4; a partial vector for the last C % 4 channels). The parameter
+ * gradient terms are formed and summed in float64 from the float32 factors, so they neither
+ * overflow nor lose accuracy before the final rounding to float32.
+ */
+
+// ---- exp(w), w ≤ 0. Range reduction as in Cephes expf: w = n·ln2 + r, |r| ≤ ln2/2, ln2 split in
+// two so that n·LN2_HI is exact; e^r ≈ 1 + r + r²·q(r) with q of degree 4 (a near-minimax fit,
+// relative error 3.3e-9 on |r| ≤ ln2/2); 2^n from the exponent bits. ≤ 1 ulp on the normal range.
+const LOG2E: f32 = 1.44269504088896341;
+/** ln2 = LN2_HI − LN2_LO_NEG. */
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO_NEG: f32 = -2.12194440e-4;
+const Q0: f32 = 0.49999994;
+const Q1: f32 = 0.166665152;
+const Q2: f32 = 0.041668456;
+const Q3: f32 = 0.00836941414;
+const Q4: f32 = 0.0013813111;
+/**
+ * 1.5·2^23 + 127: adding it to |v| < 2^22 rounds v to an integer n (to nearest, ties even) held in
+ * the low mantissa bits as n + 127, so (bits << 23) is 2^n for −126 ≤ n ≤ 127.
+ */
+const ROUND_BIAS: f32 = 12583039.0;
+/** ln(2^−126): below it exp(w) is not a normal float32 and is returned as exactly 0. */
+const EXP_MIN: f32 = -87.33654;
+
+/** exp(w) lane-wise for w ≤ 0 (including −Inf); 0 for w < ln(2^−126). */
+// @ts-ignore: decorator
+@inline function expNonPositive(w: v128): v128 {
+  const biased = f32x4.add(f32x4.mul(w, f32x4.splat(LOG2E)), f32x4.splat(ROUND_BIAS));
+  const pow2 = i32x4.shl(biased, 23);
+  const n = f32x4.sub(biased, f32x4.splat(ROUND_BIAS));
+  let r = f32x4.sub(w, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO_NEG)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(Q4), r), f32x4.splat(Q3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q0));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  // Lanes below EXP_MIN (n < −126, or garbage from w = −Inf) are cleared.
+  return v128.and(f32x4.mul(p, pow2), f32x4.ge(w, f32x4.splat(EXP_MIN)));
+}
+
+/**
+ * z = (β·(p1 − p2))·x in float32. A NaN here can only be 0·Inf from an overflowed factor, whose
+ * true value is 0. (Where β·(p1 − p2) itself overflows, z saturates to ±Inf; that differs from the
+ * exact z only for |x| < 88/FLT_MAX, where it changes σ(±z) and so dx.)
+ */
+// @ts-ignore: decorator
+@inline function preActivation(beta: v128, pd: v128, x: v128): v128 {
+  const z = f32x4.mul(f32x4.mul(beta, pd), x);
+  return v128.and(z, f32x4.eq(z, z));
+}
+
+/** exp(−|z|): 1/(1 + e) and e/(1 + e) are σ(±z), ordered by the sign of z (no cancellation). */
+// @ts-ignore: decorator
+@inline function expNegAbs(z: v128): v128 {
+  return expNonPositive(v128.or(z, i32x4.splat(0x80000000)));
+}
+
+/** σ(z) (positive) or σ(−z) from r = 1/(1 + e) and e·r. */
+// @ts-ignore: decorator
+@inline function pick(z: v128, er: v128, r: v128, positive: bool): v128 {
+  const pos = f32x4.ge(z, f32x4.splat(0));
+  return positive ? v128.bitselect(r, er, pos) : v128.bitselect(er, r, pos);
+}
+
+// ---- partial vectors for the last C % 4 channels (missing lanes read as 0, never written)
+
+// @ts-ignore: decorator
+@inline function loadN(p: usize, n: i32): v128 {
+  if (n >= 4) return v128.load(p);
+  if (n == 1) return v128.load32_zero(p);
+  const v = v128.load64_zero(p);
+  return n == 3 ? v128.load_lane<i32>(p + 8, v, 2) : v;
+}
+
+// @ts-ignore: decorator
+@inline function storeN(p: usize, v: v128, n: i32): void {
+  if (n >= 4) v128.store(p, v);
+  else if (n == 1) v128.store_lane<i32>(p, v, 0);
+  else {
+    v128.store_lane<i64>(p, v, 0);
+    if (n == 3) v128.store_lane<i32>(p + 8, v, 2);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function splatF32(p: usize): v128 {
+  return f32x4.splat(load<f32>(p));
+}
+
+/** Lanes 2, 3 of a f32x4 as f64x2. */
+// @ts-ignore: decorator
+@inline function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3));
+}
+
+/** Index of the β row used by sample n, position s. */
+// @ts-ignore: decorator
+@inline function betaRow(n: i32, s: i32, Nb: i32, Sb: i32): usize {
+  return <usize>((Nb == 1 ? 0 : n) * Sb + (Sb == 1 ? 0 : s));
+}
+
+// @ts-ignore: decorator
+@inline function round4(c: i32): usize {
+  return <usize>((c + 3) & ~3);
+}
+
+// ================================================================ forward
+
+/** y = x·(p1·s + p2·t) for 4 lanes. */
+// @ts-ignore: decorator
+@inline function aconY(x: v128, a: v128, b: v128, beta: v128): v128 {
+  const z = preActivation(beta, f32x4.sub(a, b), x);
+  const e = expNegAbs(z);
+  const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), er = f32x4.mul(e, r);
+  const s = pick(z, er, r, true), t = pick(z, er, r, false);
+  return f32x4.mul(x, f32x4.add(f32x4.mul(a, s), f32x4.mul(b, t)));
+}
+
+// @ts-ignore: decorator
+@inline function forwardAll(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32, pSplat: bool, bSplat: bool): void {
+  const a0 = splatF32(p1), b0 = splatF32(p2);
+  const rowBytes = <usize>C << 2;
+  const full = C & ~3, rest = C - full;
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) {
+      const row = <usize>(n * S + s) * rowBytes;
+      const xr = x + row, yr = y + row;
+      const br = beta + ((betaRow(n, s, Nb, Sb) * <usize>Cb) << 2);
+      const bet0 = splatF32(br);
+      for (let c = 0; c < full; c += 4) {
+        const o = <usize>c << 2;
+        const a = pSplat ? a0 : v128.load(p1 + o);
+        const b = pSplat ? b0 : v128.load(p2 + o);
+        const bet = bSplat ? bet0 : v128.load(br + o);
+        v128.store(yr + o, aconY(v128.load(xr + o), a, b, bet));
+      }
+      if (rest) {
+        const o = <usize>full << 2;
+        const a = pSplat ? a0 : loadN(p1 + o, rest);
+        const b = pSplat ? b0 : loadN(p2 + o, rest);
+        const bet = bSplat ? bet0 : loadN(br + o, rest);
+        storeN(yr + o, aconY(loadN(xr + o, rest), a, b, bet), rest);
+      }
+    }
+  }
+}
+
+/**
+ * y = ACON-C(x) for x [N,S,C], p1/p2 [Cp], β [Nb,Sb,Cb] (Cp ∈ {1,C}, Nb ∈ {1,N}, Sb ∈ {1,S}, Cb ∈ {1,C}).
+ * Pointers are byte offsets of float32 arrays; y may not alias the inputs partially.
+ */
+export function aconCForward(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32): void {
+  if (Cp == 1) {
+    if (Cb == 1) forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, true, true);
+    else forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, true, false);
+  } else {
+    if (Cb == 1) forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, false, true);
+    else forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, false, false);
+  }
+}
+
+// ================================================================ backward
+//
+// Scratch (float64, 16-byte aligned, size from aconCBackwardScratchBytes):
+//   pd [P]    p1 − p2 in float64 (P = Cp rounded up to 4)
+//   a1 [P]    Σ dy·x·k per channel
+//   a2 [P]    Σ dy·x·k2 per channel
+//   ab [B]    Σ dβ terms: one per β row when Cb = 1 (B = Nb·Sb); one per β entry, rows padded to
+//             a multiple of 4, when Cb = C and β rows are revisited (β broadcast over N or S);
+//             none when every β entry is visited once (written straight to dβ).
+
+/** Whether some β row is used by more than one (n, s) row of x. */
+// @ts-ignore: decorator
+@inline function betaRowsRepeat(N: i32, S: i32, Nb: i32, Sb: i32): bool {
+  return (Nb == 1 && N > 1) || (Sb == 1 && S > 1);
+}
+
+/** Number of float64 accumulators for dβ (see the scratch layout). */
+// @ts-ignore: decorator
+@inline function betaAccCount(N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32): usize {
+  if (Cb == 1) return <usize>Nb * <usize>Sb;
+  // With no rows at all dβ is still written (as zeros) from the accumulators.
+  return betaRowsRepeat(N, S, Nb, Sb) || N * S == 0 ? <usize>Nb * <usize>Sb * round4(Cb) : 0;
+}
+
+/** Bytes of scratch that aconCBackward needs (16-byte aligned base). */
+export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32): usize {
+  return (3 * round4(Cp) + betaAccCount(N, S, C, Nb, Sb, Cb)) << 3;
+}
+
+// @ts-ignore: decorator
+@inline function zeroF64(p: usize, count: usize): void {
+  for (let i: usize = 0; i < count; i++) store<f64>(p + (i << 3), 0);
+}
+
+/** f64x2 halves (lo, hi) → one f32x4. */
+// @ts-ignore: decorator
+@inline function demote2(lo: v128, hi: v128): v128 {
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+// @ts-ignore: decorator
+@inline function addTo(p: usize, v: v128): void {
+  v128.store(p, f64x2.add(v128.load(p), v));
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/**
+ * The whole backward pass for one combination of broadcast flags (constants after inlining):
+ * pSplat: Cp = 1; bSplat: Cb = 1; bAcc: Cb = C and β rows repeat (dβ summed in scratch).
+ * Each row of C channels runs in vectors of 4; the last vector of a row is partial when C % 4 ≠ 0,
+ * its missing lanes load as x = dy = 0 and so add exact zeros to every sum.
+ */
+// @ts-ignore: decorator
+@inline function backwardAll(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
+  dx: usize, dbeta: usize, pd: usize, a1: usize, a2: usize, ab: usize,
+  N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32, pSplat: bool, bSplat: bool, bAcc: bool): void {
+  const a0 = splatF32(p1), b0 = splatF32(p2);
+  const pd0 = f64x2.splat(<f64>load<f32>(p1) - <f64>load<f32>(p2));
+  let s1 = f64x2.splat(0), s2 = f64x2.splat(0);
+  const rowBytes = <usize>C << 2;
+  const Cb4 = round4(Cb);
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) {
+      const row = <usize>(n * S + s) * rowBytes;
+      const xr = x + row, gr = dy + row, dxr = dx + row;
+      const bi = betaRow(n, s, Nb, Sb);
+      const br = beta + ((bi * <usize>Cb) << 2);
+      const dbr = dbeta + ((bi * <usize>Cb) << 2);
+      const abr = ab + ((bi * Cb4) << 3);
+      const bet0 = splatF32(br);
+      let sb = f64x2.splat(0);
+      for (let c = 0; c < C; c += 4) {
+        const m = C - c;
+        const o = <usize>c << 2, o8 = <usize>c << 3;
+        const xv = loadN(xr + o, m), g = loadN(gr + o, m);
+        const a = pSplat ? a0 : loadN(p1 + o, m);
+        const b = pSplat ? b0 : loadN(p2 + o, m);
+        const bet = bSplat ? bet0 : loadN(br + o, m);
+
+        const z = preActivation(bet, f32x4.sub(a, b), xv);
+        const e = expNegAbs(z);
+        const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), er = f32x4.mul(e, r);
+        const sg = pick(z, er, r, true), tg = pick(z, er, r, false);
+        const st = f32x4.mul(sg, tg);
+        const zst = v128.andnot(f32x4.mul(z, st), f32x4.eq(st, f32x4.splat(0)));
+        const k = f32x4.add(sg, zst), k2 = f32x4.sub(tg, zst);
+        storeN(dxr + o, f32x4.mul(g, f32x4.add(f32x4.mul(a, k), f32x4.mul(b, k2))), m);
+
+        // Parameter-gradient terms in float64 (dy·x and d = (p1 − p2)·x are exact there).
+        const gL = f64x2.promote_low_f32x4(g), gH = promoteHigh(g);
+        const xL = f64x2.promote_low_f32x4(xv), xH = promoteHigh(xv);
+        const gxL = f64x2.mul(gL, xL), gxH = f64x2.mul(gH, xH);
+        const t1L = f64x2.mul(gxL, f64x2.promote_low_f32x4(k)), t1H = f64x2.mul(gxH, promoteHigh(k));
+        const t2L = f64x2.mul(gxL, f64x2.promote_low_f32x4(k2)), t2H = f64x2.mul(gxH, promoteHigh(k2));
+        if (pSplat) {
+          s1 = f64x2.add(s1, f64x2.add(t1L, t1H));
+          s2 = f64x2.add(s2, f64x2.add(t2L, t2H));
+        } else {
+          addTo(a1 + o8, t1L); addTo(a1 + o8 + 16, t1H);
+          addTo(a2 + o8, t2L); addTo(a2 + o8 + 16, t2H);
+        }
+        const dL = f64x2.mul(pSplat ? pd0 : v128.load(pd + o8), xL);
+        const dH = f64x2.mul(pSplat ? pd0 : v128.load(pd + o8 + 16), xH);
+        const tbL = f64x2.mul(f64x2.mul(gL, f64x2.mul(dL, f64x2.promote_low_f32x4(st))), dL);
+        const tbH = f64x2.mul(f64x2.mul(gH, f64x2.mul(dH, promoteHigh(st))), dH);
+        if (bSplat) sb = f64x2.add(sb, f64x2.add(tbL, tbH));
+        else if (bAcc) { addTo(abr + o8, tbL); addTo(abr + o8 + 16, tbH); }
+        else storeN(dbr + o, demote2(tbL, tbH), m);
+      }
+      if (bSplat) store<f64>(ab + (bi << 3), load<f64>(ab + (bi << 3)) + hsum(sb));
+    }
+  }
+  if (pSplat) {
+    store<f64>(a1, hsum(s1));
+    store<f64>(a2, hsum(s2));
+  }
+}
+
+/**
+ * Gradients of ACON-C: dx [N,S,C], dp1/dp2 [Cp] and dβ [Nb,Sb,Cb] (same layout as the inputs),
+ * parameter gradients summed over their broadcast axes. `scratch` points to
+ * aconCBackwardScratchBytes(...) bytes, 16-byte aligned, that the call may overwrite.
+ */
+export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
+  dx: usize, dp1: usize, dp2: usize, dbeta: usize, scratch: usize,
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32): void {
+  const P = round4(Cp);
+  const pd = scratch, a1 = pd + (P << 3), a2 = a1 + (P << 3), ab = a2 + (P << 3);
+  const nb = betaAccCount(N, S, C, Nb, Sb, Cb);
+  for (let c: usize = 0; c < P; c++) {
+    store<f64>(pd + (c << 3), c < <usize>Cp ? <f64>load<f32>(p1 + (c << 2)) - <f64>load<f32>(p2 + (c << 2)) : 0);
+  }
+  zeroF64(a1, 2 * P + nb);
+
+  const bSplat = Cb == 1;
+  const bAcc = !bSplat && nb > 0;
+  if (Cp == 1) {
+    if (bSplat) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, true, false);
+    else if (bAcc) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, false, true);
+    else backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, false, false);
+  } else {
+    if (bSplat) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, true, false);
+    else if (bAcc) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, false, true);
+    else backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, false, false);
+  }
+
+  // Round the float64 sums to the float32 outputs.
+  for (let c: usize = 0; c < <usize>Cp; c++) {
+    store<f32>(dp1 + (c << 2), <f32>load<f64>(a1 + (c << 3)));
+    store<f32>(dp2 + (c << 2), <f32>load<f64>(a2 + (c << 3)));
+  }
+  if (bSplat) {
+    for (let i: usize = 0; i < nb; i++) store<f32>(dbeta + (i << 2), <f32>load<f64>(ab + (i << 3)));
+  } else if (bAcc) {
+    const rows = <usize>Nb * <usize>Sb, Cb4 = round4(Cb);
+    for (let r: usize = 0; r < rows; r++) {
+      for (let c: usize = 0; c < <usize>Cb; c++) {
+        store<f32>(dbeta + ((r * <usize>Cb + c) << 2), <f32>load<f64>(ab + ((r * Cb4 + c) << 3)));
+      }
+    }
+  }
+}
