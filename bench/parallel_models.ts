@@ -1,0 +1,27 @@
+/** Model factories for `parallel_training.bench.ts`; the benchmark's worker threads import this module. */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** The plain net: conv3×3 16 relu → conv3×3/2 32 relu → conv3×3/2 64 relu → global average pool → dense 10, on 28×28×1. */
+export function plainNet(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+/** A dense stand-in trainable without the conv gradient kernels: 28×28×1 → 256 relu → 128 relu → 10. */
+export function denseNet(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.flatten({ inputShape: [28, 28, 1] }),
+      tfl.layers.dense({ units: 256, activation: 'relu' }),
+      tfl.layers.dense({ units: 128, activation: 'relu' }),
+      tfl.layers.dense({ units: 10 }),
+    ],
+  });
+}
