@@ -1,0 +1,43 @@
+/**
+ * Messages between the coordinating thread and a replica worker. Every request gets one reply
+ * (`ok` or `error`); `log` lines may come at any time. All Float32Arrays are views of
+ * SharedArrayBuffers, so posting them shares memory instead of copying it.
+ */
+import type { NodeBackendName } from '../backend.js';
+import type { LossSpec } from './loss.js';
+import type { ResolvedModelSpec } from './model_spec.js';
+import type { WeightLayout } from './replica.js';
+
+export interface InitRequest {
+  type: 'init';
+  model: ResolvedModelSpec;
+  loss: LossSpec;
+  /** Undefined: the worker resolves `ACON_BACKEND` / the default itself. */
+  backend?: NodeBackendName;
+  /** Current weights, written by the coordinator between steps and read by every worker. */
+  params: Float32Array;
+  state: Float32Array;
+  /** This worker's output slots: its shard's gradient and its state after the step. */
+  grad: Float32Array;
+  stateOut: Float32Array;
+}
+
+/** Compute the gradient of the shard x `[n, ...]`, y `[n, classes]` at the current weights. */
+export interface StepRequest {
+  type: 'step';
+  x: Float32Array;
+  y: Float32Array;
+  n: number;
+}
+
+export type Request = InitRequest | StepRequest;
+
+export interface InitResult {
+  backend: string;
+  layout: WeightLayout;
+}
+
+export type Reply =
+  | { type: 'ok'; value: InitResult | number }
+  | { type: 'error'; message: string; stack?: string }
+  | { type: 'log'; message: string };

@@ -1,0 +1,195 @@
+/**
+ * Synchronous data-parallel training across worker threads (tfjs's wasm backend is single-threaded
+ * in Node, so one replica per core is how training uses several cores).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { initNodeBackend, NODE_BACKENDS, type NodeBackendName } from '../backend.js';
+import type { LossSpec } from './loss.js';
+import { buildModel, isTypeScriptModule, resolveModelSpec, type ModelFactorySpec } from './model_spec.js';
+import { Replica } from './replica.js';
+import { InProcessRunner, type ShardRunner } from './runner.js';
+import { SgdMomentum, type SgdSpec } from './sgd.js';
+import { shardSizes, weightedSum } from './sharding.js';
+import { WorkerRunner } from './worker_runner.js';
+
+export interface DataParallelTrainerOptions {
+  model: ModelFactorySpec;
+  optimizer: SgdSpec;
+  /** Default: softmax cross-entropy without label smoothing. */
+  loss?: LossSpec;
+  /** Number of replicas. 1 trains on the calling thread, without worker threads. */
+  workers: number;
+  /**
+   * Backend of the replicas. Default: the calling thread's active backend if it is wasm or cpu,
+   * else what `initNodeBackend` picks. With `workers: 1` a given value is selected on the calling thread.
+   */
+  backend?: NodeBackendName;
+  /** Receives backend lines (from workers too, prefixed `[worker k]`). Default: `console.error`. */
+  log?: (msg: string) => void;
+}
+
+export interface StepOptions {
+  /** This step's learning rate; default: the optimizer spec's. */
+  learningRate?: number;
+}
+
+const floats = (n: number, shared: boolean): Float32Array => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
+
+/**
+ * Trains one model as W replicas. Each step splits the batch of N rows into W contiguous shards of
+ * ⌊N/W⌋ or ⌈N/W⌉ rows; replica k computes g_k, the gradient of its shard's mean loss; the
+ * coordinating (calling) thread forms g = Σ_k (n_k/N)·g_k, the gradient of the full batch's mean
+ * loss, and applies one SGD-momentum update to the single copy of the weights, which all replicas
+ * read from shared memory at the start of the next step. For models whose forward pass treats rows
+ * independently this equals single-process training on the full batch, up to float32 summation order.
+ *
+ * Non-trainable state (BatchNorm moving mean/variance) is averaged: after each step every
+ * non-trainable weight becomes Σ_k (n_k/N)·s_k, where s_k is replica k's value after its
+ * training-mode forward pass. For tfjs BatchNormalization (momentum μ, biased batch variance):
+ * - the moving mean becomes μ·m + (1−μ)·Σ_k (n_k/N)·mean_k = μ·m + (1−μ)·mean(batch): exact;
+ * - the moving variance becomes μ·v + (1−μ)·Σ_k (n_k/N)·var_k, which lacks the spread of the
+ *   shard means, (1−μ)·Σ_k (n_k/N)·(mean_k − mean(batch))², compared with single-process training.
+ * In the forward pass each shard is normalised with its own statistics ("ghost batch norm" with
+ * ghost batches of n_k rows), so gradients of BN models differ from full-batch training too.
+ * Stochastic layers (dropout) draw independently in each replica.
+ */
+export class DataParallelTrainer {
+  private readonly gradSum: Float32Array;
+  private x: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    private readonly replica: Replica,
+    private readonly runners: ShardRunner[],
+    private readonly optimizer: SgdMomentum,
+    private readonly params: Float32Array,
+    private readonly state: Float32Array,
+    private readonly grads: Float32Array[],
+    private readonly statesOut: Float32Array[],
+  ) {
+    this.gradSum = new Float32Array(params.length);
+  }
+
+  /** Builds the model on the calling thread (its initial weights are every replica's), then starts the workers. */
+  static async create(opts: DataParallelTrainerOptions): Promise<DataParallelTrainer> {
+    const W = opts.workers;
+    if (!Number.isInteger(W) || W < 1) throw new Error(`acon: workers must be a positive integer, got ${W}`);
+    const log = opts.log ?? ((msg: string) => console.error(msg));
+    const loss = opts.loss ?? { type: 'softmaxCrossEntropy' };
+    const spec = resolveModelSpec(opts.model);
+    if (W === 1 && opts.backend) await initNodeBackend({ backend: opts.backend, log });
+    const model = await buildModel(spec);
+    let replica: Replica, optimizer: SgdMomentum;
+    try {
+      replica = new Replica(model, loss);
+      optimizer = new SgdMomentum(opts.optimizer, replica.paramCount);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    const shared = W > 1;
+    const P = replica.paramCount, S = replica.stateCount;
+    const params = floats(P, shared), state = floats(S, shared);
+    const gradBuf = floats(W * P, shared), stateBuf = floats(W * S, shared);
+    const grads = Array.from({ length: W }, (_, k) => gradBuf.subarray(k * P, (k + 1) * P));
+    const statesOut = Array.from({ length: W }, (_, k) => stateBuf.subarray(k * S, (k + 1) * S));
+    replica.save(params, state);
+
+    const make = (runners: ShardRunner[]) => new DataParallelTrainer(replica, runners, optimizer, params, state, grads, statesOut);
+    if (W === 1) return make([new InProcessRunner(replica, { params, state, grad: grads[0], stateOut: statesOut[0] }, tf.getBackend())]);
+
+    const current = tf.getBackend();
+    const backend = opts.backend ?? ((NODE_BACKENDS as readonly string[]).includes(current) ? (current as NodeBackendName) : undefined);
+    const started = await Promise.allSettled(grads.map((grad, k) =>
+      WorkerRunner.start(k, { type: 'init', model: spec, loss, backend, params, state, grad, stateOut: statesOut[k] }, isTypeScriptModule(spec), log)));
+    const runners = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    const mismatch = runners.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
+    if (failed || mismatch) {
+      await Promise.all(runners.map((r) => r.dispose()));
+      model.dispose();
+      if (failed) throw failed.reason;
+      throw new Error(`acon: the model built in worker threads has weight shapes ${JSON.stringify(mismatch!.layout)}, ` +
+        `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`);
+    }
+    return make(runners);
+  }
+
+  /** Number of replicas. */
+  get workers(): number {
+    return this.runners.length;
+  }
+
+  /** The backend each replica runs on. */
+  get backends(): string[] {
+    return this.runners.map((r) => r.backend);
+  }
+
+  /**
+   * One synchronous training step on the batch x `[N, ...inputShape]` with labels y: class indices
+   * `[N]` or target distributions `[N, classes]`. Resolves to the batch's mean loss (before the
+   * update). Steps run one at a time in call order; x and y must stay alive until this settles.
+   * If a replica fails, the weights are left unchanged and the promise rejects with its error.
+   */
+  step(x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): Promise<number> {
+    const run = this.queue.then(() => this.runStep(x, y, opts.learningRate));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The calling thread's model, with the current weights and state loaded; valid until `dispose()`. */
+  getModel(): LayersModel {
+    this.replica.load(this.params, this.state);
+    return this.replica.model;
+  }
+
+  /** Terminates the workers and disposes the model. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all(this.runners.map((r) => r.dispose()));
+    this.replica.model.dispose();
+  }
+
+  private async runStep(x: tf.Tensor, y: tf.Tensor, learningRate: number | undefined): Promise<number> {
+    if (this.disposed) throw new Error('acon: DataParallelTrainer used after dispose()');
+    const { inputShape, numClasses: C } = this.replica;
+    const n = x.shape[0], rowSize = x.size / Math.max(n, 1);
+    if (n < 1 || x.rank !== inputShape.length + 1 || x.shape.slice(1).some((d, i) => d !== inputShape[i])) {
+      throw new Error(`acon: expected x of shape [N ≥ 1, ${inputShape}], got [${x.shape}]`);
+    }
+    if (y.shape[0] !== n || !(y.rank === 1 || (y.rank === 2 && y.shape[1] === C))) {
+      throw new Error(`acon: expected y of shape [${n}] (class indices) or [${n}, ${C}], got [${y.shape}]`);
+    }
+    if (this.x.length < n * rowSize) {
+      this.x = floats(n * rowSize, this.runners.length > 1);
+      this.y = floats(n * C, this.runners.length > 1);
+    }
+    this.x.set(await x.data());
+    const targets = y.rank === 1 ? tf.oneHot(tf.cast(y, 'int32'), C) : y;
+    this.y.set(await targets.data());
+    if (targets !== y) tf.dispose(targets);
+
+    const sizes = shardSizes(n, this.runners.length);
+    const active: number[] = [], jobs: Promise<number>[] = [];
+    for (let k = 0, start = 0; k < sizes.length; start += sizes[k++]) {
+      if (sizes[k] === 0) continue;
+      const end = start + sizes[k];
+      active.push(k);
+      jobs.push(this.runners[k].step(this.x.subarray(start * rowSize, end * rowSize), this.y.subarray(start * C, end * C), sizes[k]));
+    }
+    // Wait for every shard, so no replica still reads the buffers when the caller moves on.
+    const results = await Promise.allSettled(jobs);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    const weights = active.map((k) => sizes[k] / n);
+    weightedSum(this.gradSum, active.map((k) => this.grads[k]), weights);
+    weightedSum(this.state, active.map((k) => this.statesOut[k]), weights);
+    this.optimizer.update(this.params, this.gradSum, learningRate);
+    return results.reduce((sum, r, i) => sum + weights[i] * (r as PromiseFulfilledResult<number>).value, 0);
+  }
+}
