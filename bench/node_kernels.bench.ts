@@ -2,8 +2,10 @@
  * `node.kernels`: the training kernels of src/node/kernels, stock vs ours, per kernel on the layer
  * shapes of the plain net (conv3×3 16 → conv3×3/2 32 → conv3×3/2 64 on 28×28×1, batch 128), and
  * training throughput of the plain net and of a ShuffleNetV2-style net on wasm and cpu.
+ * Kernel records give the shape of the kernel's first input; stock and ours are timed side by side.
  * Stock cpu filter gradients take seconds per call at batch 128: they are timed once at batch 8
- * and scaled ×16 (marked `extrapolatedFromBatch`).
+ * and scaled ×16 (marked `extrapolatedFromBatch`). Stock wasm cannot train these nets at all (it
+ * lacks the filter gradients); stock cpu trains the plain net once at batch 16 (full runs only).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -22,7 +24,10 @@ const layers: { name: string; x: number[]; f: number[]; s: number }[] = [
   { name: 'conv3', x: [14, 14, 32], f: [3, 3, 32, 64], s: 2 },
 ];
 
-interface KernelCase { kernel: string; layer: string; inputs: Record<string, number[]> | number[][]; attrs: Record<string, unknown>; batchDim: number[] }
+interface KernelCase { kernel: string; layer: string; inputs: Record<string, number[]> | number[][]; attrs: Record<string, unknown> }
+
+/** The shape of a case's first input. */
+const firstShape = (c: KernelCase) => (Array.isArray(c.inputs) ? c.inputs[0] : Object.values(c.inputs)[0]);
 
 /** Kernel invocations of one training step of the plain net (plus depthwise and batch-norm kernels on its shapes). */
 function kernelCases(n: number): KernelCase[] {
@@ -31,23 +36,23 @@ function kernelCases(n: number): KernelCase[] {
     const xs = [n, ...x];
     const out = tf.backend_util.computeConv2DInfo(xs as never, f as never, s, 1, 'same').outShape;
     const conv = { strides: s, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
-    cases.push({ kernel: 'Conv2D', layer: name, inputs: { x: xs, filter: f }, attrs: conv, batchDim: xs });
-    cases.push({ kernel: 'Conv2DBackpropFilter', layer: name, inputs: { x: xs, dy: out }, attrs: { ...conv, filterShape: f }, batchDim: xs });
-    if (name !== 'conv1') cases.push({ kernel: 'Conv2DBackpropInput', layer: name, inputs: { dy: out, filter: f }, attrs: { ...conv, inputShape: xs }, batchDim: xs });
-    cases.push({ kernel: 'Sum', layer: `${name} bias`, inputs: { x: out }, attrs: { axis: [0, 1, 2], keepDims: false }, batchDim: out });
+    cases.push({ kernel: 'Conv2D', layer: name, inputs: { x: xs, filter: f }, attrs: conv });
+    cases.push({ kernel: 'Conv2DBackpropFilter', layer: name, inputs: { x: xs, dy: out }, attrs: { ...conv, filterShape: f } });
+    if (name !== 'conv1') cases.push({ kernel: 'Conv2DBackpropInput', layer: name, inputs: { dy: out, filter: f }, attrs: { ...conv, inputShape: xs } });
+    cases.push({ kernel: 'Sum', layer: `${name} bias`, inputs: { x: out }, attrs: { axis: [0, 1, 2], keepDims: false } });
     const dw = [3, 3, x[2], 1];
     const dwOut = tf.backend_util.computeConv2DInfo(xs as never, dw as never, s, 1, 'same', undefined, true).outShape;
     const dwAttrs = { strides: s, pad: 'same', dilations: 1 };
-    cases.push({ kernel: 'DepthwiseConv2dNativeBackpropFilter', layer: `${name} dw`, inputs: { x: xs, dy: dwOut }, attrs: { ...dwAttrs, filterShape: dw }, batchDim: xs });
-    cases.push({ kernel: 'DepthwiseConv2dNativeBackpropInput', layer: `${name} dw`, inputs: { dy: dwOut, filter: dw }, attrs: { ...dwAttrs, inputShape: xs }, batchDim: xs });
+    cases.push({ kernel: 'DepthwiseConv2dNativeBackpropFilter', layer: `${name} dw`, inputs: { x: xs, dy: dwOut }, attrs: { ...dwAttrs, filterShape: dw } });
+    cases.push({ kernel: 'DepthwiseConv2dNativeBackpropInput', layer: `${name} dw`, inputs: { dy: dwOut, filter: dw }, attrs: { ...dwAttrs, inputShape: xs } });
   }
   const y1 = [n, 28, 28, 16];
-  cases.push({ kernel: 'Mean', layer: 'pool', inputs: { x: [n, 7, 7, 64] }, attrs: { axis: [1, 2], keepDims: false }, batchDim: y1 });
-  cases.push({ kernel: 'Mean', layer: 'conv1 bn', inputs: { x: y1 }, attrs: { axis: [0, 1, 2], keepDims: true }, batchDim: y1 });
-  cases.push({ kernel: 'FusedBatchNorm', layer: 'conv1 bn', inputs: { x: y1, mean: [16], variance: [16], offset: [16], scale: [16] }, attrs: { varianceEpsilon: 1e-3 }, batchDim: y1 });
-  cases.push({ kernel: 'Tile', layer: 'conv1 bn grad', inputs: { x: [1, 1, 1, 16] }, attrs: { reps: [n, 28, 28, 1] }, batchDim: y1 });
-  cases.push({ kernel: 'Multiply', layer: 'conv1 bn grad', inputs: { a: y1, b: [16] }, attrs: {}, batchDim: y1 });
-  cases.push({ kernel: 'Concat', layer: 'conv1 shuffle', inputs: [[n, 28, 28, 8], [n, 28, 28, 8]], attrs: { axis: 3 }, batchDim: y1 });
+  cases.push({ kernel: 'Mean', layer: 'pool', inputs: { x: [n, 7, 7, 64] }, attrs: { axis: [1, 2], keepDims: false } });
+  cases.push({ kernel: 'Mean', layer: 'conv1 bn', inputs: { x: y1 }, attrs: { axis: [0, 1, 2], keepDims: true } });
+  cases.push({ kernel: 'FusedBatchNorm', layer: 'conv1 bn', inputs: { x: y1, mean: [16], variance: [16], offset: [16], scale: [16] }, attrs: { varianceEpsilon: 1e-3 } });
+  cases.push({ kernel: 'Tile', layer: 'conv1 bn grad', inputs: { x: [1, 1, 1, 16] }, attrs: { reps: [n, 28, 28, 1] } });
+  cases.push({ kernel: 'Multiply', layer: 'conv1 bn grad', inputs: { a: y1, b: [16] }, attrs: {} });
+  cases.push({ kernel: 'Concat', layer: 'conv1 shuffle', inputs: [[n, 28, 28, 8], [n, 28, 28, 8]], attrs: { axis: 3 } });
   return cases;
 }
 
@@ -80,7 +85,7 @@ async function kernelRecords(quick: boolean): Promise<BenchRecord[]> {
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
     for (const c of kernelCases(BATCH)) {
-      const base = { suite: SUITE, case: `${c.kernel} ${c.layer}`, backend, shape: c.batchDim };
+      const base = { suite: SUITE, case: `${c.kernel} ${c.layer}`, backend, shape: firstShape(c) };
       unregisterTrainingKernels();
       if (!isRegistered(c.kernel, backend)) {
         records.push({ ...base, impl: 'stock', extra: { stock: 'not registered' } });

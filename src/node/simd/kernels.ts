@@ -1,0 +1,52 @@
+/** Typed access to the AssemblyScript SIMD kernels, instantiated on a given memory. Pointers are byte offsets. */
+import { instantiateOn } from './load.js';
+import { wasmBase64 as batchNormWasm } from './batch_norm.wasm.generated.js';
+import { wasmBase64 as binaryWasm } from './binary.wasm.generated.js';
+import { wasmBase64 as copyWasm } from './copy.wasm.generated.js';
+import { wasmBase64 as depthwiseWasm } from './depthwise.wasm.generated.js';
+import { wasmBase64 as gemmWasm } from './gemm.wasm.generated.js';
+import { wasmBase64 as im2colWasm } from './im2col.wasm.generated.js';
+import { wasmBase64 as reduceWasm } from './reduce.wasm.generated.js';
+
+type Ptr = number;
+/** Convolution geometry arguments, in this order: N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl. */
+export type GeometryArgs = [number, number, number, number, number, number, number, number, number, number, number, number];
+
+export interface SimdKernels {
+  /** See im2col.as.ts. */
+  im2col(x: Ptr, col: Ptr, ...g: GeometryArgs): void;
+  col2im(col: Ptr, dx: Ptr, ...g: GeometryArgs): void;
+  /** See gemm.as.ts: out = a·b, and out += aᵀ·b. */
+  gemm(a: Ptr, b: Ptr, out: Ptr, M: number, K: number, N: number): void;
+  gemmTN(a: Ptr, b: Ptr, out: Ptr, M: number, K: number, N: number): void;
+  /** See depthwise.as.ts. */
+  depthwiseFilterGrad(x: Ptr, dy: Ptr, dW: Ptr, ...g: GeometryArgs): void;
+  depthwiseInputGrad(dy: Ptr, w: Ptr, dx: Ptr, ...g: GeometryArgs): void;
+  expandChannels(x: Ptr, out: Ptr, rows: number, C: number, m: number): void;
+  sumChannelGroups(x: Ptr, out: Ptr, rows: number, C: number, m: number): void;
+  /** See reduce.as.ts. */
+  sumAxis(x: Ptr, out: Ptr, tmp: Ptr, outer: number, run: number, inner: number, scale: number): void;
+  /** See batch_norm.as.ts. */
+  batchNorm(x: Ptr, mean: Ptr, a: Ptr, offset: Ptr, out: Ptr, rows: number, C: number): void;
+  /** See binary.as.ts. */
+  binary(op: number, a: Ptr, v: Ptr, out: Ptr, outer: number, mid: number, inner: number, vFirst: boolean): void;
+  /** See copy.as.ts. */
+  copyRows(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
+}
+
+const cache = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/** The kernels instantiated on `memory` (once per memory). */
+export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
+  let k = cache.get(memory);
+  if (!k) cache.set(memory, (k = {
+    ...instantiateOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
+    ...instantiateOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
+    ...instantiateOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(depthwiseWasm, memory),
+    ...instantiateOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
+    ...instantiateOn<Pick<SimdKernels, 'batchNorm'>>(batchNormWasm, memory),
+    ...instantiateOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
+    ...instantiateOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
+  }));
+  return k;
+}
