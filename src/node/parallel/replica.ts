@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { lossFunction, type LossFn, type LossSpec } from './loss.js';
+import type { WeightInfo } from './sgd.js';
 
 /** Shapes of the trainable weights and of the non-trainable state, in model order (the flat layout). */
 export interface WeightLayout {
@@ -21,6 +22,8 @@ export class Replica {
   readonly numClasses: number;
   readonly paramCount: number;
   readonly stateCount: number;
+  /** Name, owning layer class and shape of each trainable weight, in the flat layout's order. */
+  readonly weightInfo: WeightInfo[];
   private readonly trainable: LayerVariable[];
   private readonly state: LayerVariable[];
   private readonly loss: LossFn;
@@ -34,6 +37,11 @@ export class Replica {
     this.numClasses = outShape[0];
     this.trainable = model.trainableWeights;
     this.state = model.nonTrainableWeights;
+    const owned = model.layers.flatMap((l) => l.trainableWeights.map((w) => ({ w, info: { name: w.originalName, layerClass: l.getClassName(), shape: w.shape as number[] } })));
+    this.weightInfo = owned.map((o) => o.info);
+    if (owned.some((o, i) => o.w !== this.trainable[i]) || owned.length !== this.trainable.length) {
+      throw new Error('acon: model.trainableWeights are not its layers\' trainable weights in layer order');
+    }
     this.layout = { trainable: this.trainable.map((w) => w.shape as number[]), state: this.state.map((w) => w.shape as number[]) };
     this.paramCount = this.layout.trainable.reduce((a, s) => a + size(s), 0);
     this.stateCount = this.layout.state.reduce((a, s) => a + size(s), 0);

@@ -85,7 +85,7 @@ export class DataParallelTrainer {
     let replica: Replica, optimizer: SgdMomentum;
     try {
       replica = new Replica(model, loss);
-      optimizer = new SgdMomentum(opts.optimizer, replica.paramCount);
+      optimizer = new SgdMomentum(opts.optimizer, replica.weightInfo);
     } catch (e) {
       model.dispose();
       throw e;
@@ -138,6 +138,24 @@ export class DataParallelTrainer {
     const run = this.queue.then(() => this.runStep(x, y, opts.learningRate));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Copies of everything that evolves during training: weights, non-trainable state, optimizer velocity. */
+  snapshot(): { params: Float32Array; state: Float32Array; velocity: Float32Array } {
+    return { params: this.params.slice(), state: this.state.slice(), velocity: this.optimizer.velocity.slice() };
+  }
+
+  /** Puts back what `snapshot()` returned (of a trainer of the same model); the next step continues from it. */
+  restore(s: Record<string, Float32Array>): void {
+    for (const [name, target] of [['params', this.params], ['state', this.state], ['velocity', this.optimizer.velocity]] as const) {
+      const src = s[name];
+      if (!src || src.length !== target.length) {
+        throw new Error(`acon: cannot restore '${name}': expected ${target.length} values, got ${src ? src.length : 'none'} (a snapshot of another model?)`);
+      }
+    }
+    this.params.set(s.params);
+    this.state.set(s.state);
+    this.optimizer.velocity.set(s.velocity);
   }
 
   /** The calling thread's model, with the current weights and state loaded; valid until `dispose()`. */
