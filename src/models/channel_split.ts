@@ -24,8 +24,11 @@ export class ChannelShuffleSplit extends tfl.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return tf.tidy(() => {
       const C = x.shape[x.rank - 1];
-      const pairs = tf.reshape(x, [...x.shape.slice(0, -1), C / 2, 2]);
-      return tf.unstack(pairs, x.rank);
+      // [..., C/2, 2] → [..., 2, C/2]: even channels first, then odd; then two contiguous halves.
+      const lead = x.shape.slice(0, -1);
+      const pairs = tf.reshape(x, [...lead, C / 2, 2]);
+      const perm = [...lead.map((_, i) => i), x.rank, x.rank - 1];
+      return tf.split(tf.reshape(tf.transpose(pairs, perm), x.shape), 2, x.rank - 1);
     });
   }
 }
