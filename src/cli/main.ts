@@ -126,8 +126,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-    console.error(e instanceof UsageError ? e.message : `acon: ${e.stack ?? e.message}`);
-    process.exit(e instanceof UsageError ? 2 : 1);
+  // exitCode rather than exit(): a piped stdout (--json) must drain before the process ends.
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
+    console.error(e instanceof UsageError ? e.message : `acon: ${e.message}`);
+    if (process.env.ACON_DEBUG) console.error(e.stack);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
   });
 }
