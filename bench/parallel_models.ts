@@ -1,5 +1,6 @@
 /** Model factories for `parallel_training.bench.ts`; the benchmark's worker threads import this module. */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { createModel } from '../src/models/factory.js';
 
 /** The plain net: conv3×3 16 relu → conv3×3/2 32 relu → conv3×3/2 64 relu → global average pool → dense 10, on 28×28×1. */
 export function plainNet(): tfl.LayersModel {
@@ -24,4 +25,9 @@ export function denseNet(): tfl.LayersModel {
       tfl.layers.dense({ units: 10 }),
     ],
   });
+}
+
+/** The ShuffleNetV2-style network of `acon compare` (width 0.5, official [4, 8, 4] blocks) with ReLU. */
+export function shuffleNet(): tfl.LayersModel {
+  return createModel({ model: 'shufflenet', activation: 'relu', seed: 1 });
 }

@@ -4,7 +4,9 @@
  * (target ≥ 1.7 on 2 cores). A configuration that cannot train (wasm convolutions without the
  * training kernels) is recorded with `extra.skipped` and the reason.
  */
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend, type NodeBackendName } from '../src/node/backend.js';
 import { DataParallelTrainer } from '../src/node/parallel/index.js';
@@ -50,7 +52,7 @@ const suite: BenchSuite = {
     const records: BenchRecord[] = [];
     for (const backend of ['wasm', 'cpu'] as const) {
       await initNodeBackend({ backend, log: quiet });
-      for (const [exportName, label] of [['denseNet', 'dense 784-256-128-10'], ['plainNet', 'plain conv net']]) {
+      for (const [exportName, label] of [['denseNet', 'dense 784-256-128-10'], ['plainNet', 'plain conv net'], ['shuffleNet', 'ShuffleNetV2 0.5x relu']]) {
         // Fresh workers need a few steps before V8 has optimised their wasm and JS.
         const iters = quick ? { warmup: 2, timed: 4 } : { warmup: 4, timed: 12 };
         const base = { suite: 'node.parallel', case: `train ${label} b${BATCH}`, backend, shape: SHAPE };
@@ -64,8 +66,29 @@ const suite: BenchSuite = {
         }
       }
     }
+    records.push(torchReference(records));
     return records;
   },
 };
+
+/**
+ * The plain net in PyTorch (2 threads) when Debian's python3-torch is installed, with the ratio of
+ * our best plain-net throughput to it; otherwise a record saying it was skipped.
+ */
+function torchReference(records: BenchRecord[]): BenchRecord {
+  const base = { suite: 'node.parallel', case: `train plain conv net b${BATCH}`, backend: 'pytorch', shape: SHAPE, impl: 'threads=2' };
+  let out: string;
+  try {
+    out = execFileSync('python3', [fileURLToPath(new URL('./torch_reference.py', import.meta.url)), '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  } catch (e) {
+    const msg = (e as { stderr?: string }).stderr ?? (e as Error).message;
+    const reason = /No module named .?torch/.test(msg) ? 'PyTorch not installed (apt-get install python3-torch)' : `python3 failed: ${msg.trim().split('\n').pop()}`;
+    console.error(`bench: PyTorch reference skipped: ${reason}`);
+    return { ...base, extra: { skipped: reason } };
+  }
+  const torch = JSON.parse(out) as { imagesPerSec: number; msPerStep: number; torch: string };
+  const ours = Math.max(...records.filter((r) => r.case.startsWith('train plain conv net') && r.imagesPerSec).map((r) => r.imagesPerSec!));
+  return { ...base, ms: torch.msPerStep, imagesPerSec: torch.imagesPerSec, extra: { torch: torch.torch, oursBestOverTorch: Number((ours / torch.imagesPerSec).toFixed(2)) } };
+}
 
 export default suite;

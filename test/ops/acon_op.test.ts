@@ -7,6 +7,7 @@ import { describe, it, before } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { ops } from '../../src/index.js';
 import { aconCGeneric } from '../../src/ops/acon/generic.js';
+import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
 import { aconCDerivativeBounds, aconCPartials, aconC as aconC64, sigmoid } from '../../src/math/acon.js';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert_close.js';
@@ -185,6 +186,25 @@ for (const backend of BACKENDS) {
         fused.forEach((v, i) => assertClose(generic[i], v, `[${N},${S},${C}] β [${Nb},${Sb},${Cb}] output ${i}`, { atolRel: 1e-5 * Math.sqrt(N * S) }));
         tf.dispose([...ins, g]);
       }
+    });
+
+    it('without a registered kernel (as on tfjs-node or webgl) the op and layers take the generic path', () => {
+      const saved = [ACON_C, ACON_C_GRAD].map((name) => tf.getKernel(name, backend)!);
+      const r = rng(15);
+      const x = tf.tensor(randomArray(r, 2 * 3 * 4 * 5), [2, 3, 4, 5]), p1 = tf.tensor(randomArray(r, 5)), p2 = tf.tensor(randomArray(r, 5));
+      const beta = tf.tensor(randomArray(r, 2 * 5), [2, 1, 1, 5]);
+      const run = () => tf.tidy(() => [ops.aconC(x, p1, p2, beta), ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.square(ops.aconC(a, b, c, d))))([x, p1, p2, beta])].map((t) => t.dataSync()));
+      const fused = run();
+      for (const k of saved) tf.unregisterKernel(k.kernelName, k.backendName);
+      try {
+        assert.equal(ops.aconCPath(), 'generic');
+        const generic = run();
+        fused.forEach((v, i) => assertClose(generic[i], v, `output ${i}`, { atolRel: 1e-5 }));
+      } finally {
+        for (const k of saved) tf.registerKernel(k);
+      }
+      assert.equal(ops.aconCPath(), 'fused');
+      tf.dispose([x, p1, p2, beta]);
     });
 
     it('rejects bad input with an error that names it', () => {
