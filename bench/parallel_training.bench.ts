@@ -1,10 +1,12 @@
 /**
  * Data-parallel training throughput: images/s of SGD steps (batch 128, 28×28×1, 10 classes) with
- * 1 replica (calling thread) and 2 worker threads, per backend and model, and the 2-vs-1 ratio
+ * 1 replica (calling thread) and 2 worker threads, per backend and model, and the 2-vs-1 ratio of
+ * median step times
  * (target ≥ 1.7 on 2 cores). A configuration that cannot train (wasm convolutions without the
  * training kernels) is recorded with `extra.skipped` and the reason.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,31 +20,35 @@ const quiet = () => {};
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 /**
- * Ms per training step with 1 and 2 replicas, and the median of the paired ratios: steps of the
- * two trainers alternate, so that load from other processes hits both alike. Throws if the model
- * cannot train on this backend.
+ * Ms per training step (median) with 1 replica and with 2 worker threads, measured one trainer at a
+ * time, in two A-B-A-B rounds so that slow drift in the machine's load affects both alike. (Steps
+ * of two live trainers interleaved evict each other's caches and understate the speed-up.)
+ * Throws if the model cannot train on this backend.
  */
 async function measure(backend: NodeBackendName, exportName: string, iters: { warmup: number; timed: number }): Promise<{ ms: [number, number]; ratio: number }> {
-  const trainers: DataParallelTrainer[] = [];
   const x = tf.randomUniform(SHAPE), y = tf.randomUniform([BATCH], 0, 10, 'int32');
+  const times: [number[], number[]] = [[], []];
   try {
-    for (const workers of [1, 2]) {
-      trainers.push(await DataParallelTrainer.create({
-        model: { module: MODELS, exportName }, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, workers, backend, log: quiet,
-      }));
-    }
-    const times: [number[], number[]] = [[], []];
-    for (let i = 0; i < iters.warmup + iters.timed; i++) {
-      for (const [k, trainer] of trainers.entries()) {
-        const t0 = performance.now();
-        await trainer.step(x, y);
-        if (i >= iters.warmup) times[k].push(performance.now() - t0);
+    for (let round = 0; round < 2; round++) {
+      for (const workers of [1, 2]) {
+        const trainer = await DataParallelTrainer.create({
+          model: { module: MODELS, exportName }, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, workers, backend, log: quiet,
+        });
+        try {
+          for (let i = 0; i < iters.warmup + iters.timed; i++) {
+            const t0 = performance.now();
+            await trainer.step(x, y);
+            if (i >= iters.warmup) times[workers - 1].push(performance.now() - t0);
+          }
+        } finally {
+          await trainer.dispose();
+        }
       }
     }
-    return { ms: [median(times[0]), median(times[1])], ratio: median(times[0].map((t, i) => t / times[1][i])) };
+    const ms: [number, number] = [median(times[0]), median(times[1])];
+    return { ms, ratio: ms[0] / ms[1] };
   } finally {
     tf.dispose([x, y]);
-    await Promise.all(trainers.map((t) => t.dispose()));
   }
 }
 
@@ -79,7 +85,7 @@ function torchReference(records: BenchRecord[]): BenchRecord {
   const base = { suite: 'node.parallel', case: `train plain conv net b${BATCH}`, backend: 'pytorch', shape: SHAPE, impl: 'threads=2' };
   let out: string;
   try {
-    out = execFileSync('python3', [fileURLToPath(new URL('./torch_reference.py', import.meta.url)), '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    out = execFileSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', [fileURLToPath(new URL('./torch_reference.py', import.meta.url)), '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   } catch (e) {
     const msg = (e as { stderr?: string }).stderr ?? (e as Error).message;
     const reason = /No module named .?torch/.test(msg) ? 'PyTorch not installed (apt-get install python3-torch)' : `python3 failed: ${msg.trim().split('\n').pop()}`;

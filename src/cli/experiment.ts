@@ -4,7 +4,7 @@
  * the end. Runs are independent; each uses `workers` threads.
  */
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadFashionMnist, normalizedSplit, type LoadOptions } from '../data/dataset.js';
 import { initNodeBackend } from '../node/backend.js';
 import type { NodeBackendName } from '../node/backend.js';
@@ -65,17 +65,19 @@ export async function runExperiment(cfg: ExperimentConfig, log: (m: string) => v
   const stepsOverall = stepsPerRun * activations.length * cfg.seeds.length;
   const started = performance.now();
   let stepsBefore = 0, trainedSteps = 0;
-  for (const activation of activations) {
-    for (const seed of cfg.seeds) {
+  // Seeds outermost: an interrupted experiment has every activation for the seeds it finished.
+  for (const seed of cfg.seeds) {
+    for (const activation of activations) {
       const label = `[${activation} seed ${seed}]`;
       const settings: RunSettings = {
         model: cfg.model, activation, widthMultiplier: cfg.widthMultiplier, repeats: cfg.repeats, seed, epochs: cfg.epochs,
         batchSize: cfg.batchSize, learningRate: cfg.learningRate, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
         labelSmoothing: cfg.labelSmoothing, workers: cfg.workers, backend: cfg.backend,
       };
-      const checkpointPath = join(cfg.out, 'checkpoints', `${activation.replace(/[^A-Za-z0-9_-]/g, '_')}_seed${seed}.ckpt`);
+      const runName = `${activation.replace(/[^A-Za-z0-9_-]/g, '_')}_seed${seed}`;
+      const checkpointPath = join(cfg.out, 'checkpoints', `${runName}.ckpt`);
       const run = await trainRun(settings, { train, test }, {
-        checkpointPath, resume: cfg.resume,
+        checkpointPath, resume: cfg.resume, modelDir: join(cfg.out, 'models', runName),
         log: (m) => progress.line(`${label} ${m}`),
         onStep: (p) => {
           trainedSteps++;
@@ -86,7 +88,7 @@ export async function runExperiment(cfg: ExperimentConfig, log: (m: string) => v
         onEpoch: (r) => progress.line(`${label} epoch ${r.epoch}/${cfg.epochs}: train loss ${r.trainLoss.toFixed(4)}, test error ${(100 * r.testError).toFixed(2)}%, ${Math.round(r.imagesPerSec)} img/s, ${formatDuration(r.seconds)}`),
       });
       stepsBefore += stepsPerRun;
-      results.runs.push(run);
+      results.runs.push(run.modelDir ? { ...run, modelDir: relative(cfg.out, run.modelDir) } : run);
       writeFileAtomic(resultsPath, JSON.stringify(results, null, 1));
     }
   }

@@ -12,3 +12,4 @@ export const aconA = (args?: AconLayerArgs) => new AconA(args);
 export const aconB = (args?: AconBLayerArgs) => new AconB(args);
 export const aconC = (args?: AconCLayerArgs) => new AconC(args);
 export const metaAconC = (args?: MetaAconCLayerArgs) => new MetaAconC(args);
+export { ChannelShuffleSplit } from './channel_shuffle.js';

@@ -5,7 +5,7 @@ import { buildResNet } from './resnet.js';
 import { buildShuffleNetV2 } from './shufflenet.js';
 
 export { ACTIVATION_KINDS, formatActivation, makeActivation, parseActivation, type ActivationKind, type ActivationSpec } from './activation.js';
-export { ChannelShuffleSplit } from './channel_split.js';
+export { ChannelShuffleSplit } from '../layers/channel_shuffle.js';
 export { countMacs } from './flops.js';
 export { buildResNet, type ResNetArgs } from './resnet.js';
 export { buildShuffleNetV2, shuffleNetWidths, type ShuffleNetArgs } from './shufflenet.js';

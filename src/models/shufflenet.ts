@@ -9,7 +9,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { makeActivation, type ActivationSpec } from './activation.js';
-import { ChannelShuffleSplit } from './channel_split.js';
+import { ChannelShuffleSplit } from '../layers/channel_shuffle.js';
 
 type T = tfl.SymbolicTensor;
 

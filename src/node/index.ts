@@ -2,3 +2,4 @@
 export { initNodeBackend, resolveBackendName, NODE_BACKENDS, BACKEND_ENV, type NodeBackendName, type NodeBackendOptions, type BackendSource } from './backend.js';
 export * from './parallel/index.js';
 export { registerTrainingKernels } from './kernels/index.js';
+export { saveModel, loadModel } from './model_files.js';

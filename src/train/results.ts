@@ -50,6 +50,8 @@ export interface RunRecord {
   layers: ActivationLayerRecord[];
   /** Test-set indices used for `betaPerSample`. */
   betaSampleIndices?: number[];
+  /** The trained model (model.json + weights.bin), relative to results.json's directory. */
+  modelDir?: string;
 }
 
 export interface ResultsFile {

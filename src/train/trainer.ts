@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelTrainer } from '../node/parallel/index.js';
+import { saveModel } from '../node/model_files.js';
 import type { NodeBackendName } from '../node/backend.js';
 import { countMacs } from '../models/flops.js';
 import { seededRandom, type ModelFactoryOptions } from '../models/factory.js';
@@ -53,6 +54,8 @@ export interface RunOptions {
   checkpointPath?: string;
   /** Continue from the checkpoint if there is one for the same settings. */
   resume?: boolean;
+  /** Where to save the trained model (model.json + weights.bin). */
+  modelDir?: string;
   /** Stop after this many epochs in this call (the rest can be resumed); for tests of resume. */
   stopAfterEpochs?: number;
   onStep?(p: StepProgress): void;
@@ -185,6 +188,7 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
       }
     }
     const model = trainer.getModel();
+    if (opts.modelDir && records.length === epochs) await saveModel(model, opts.modelDir);
     const sampleIdx = Array.from(epochOrder(data.test.count, seed, -1).subarray(0, Math.min(BETA_MEAN_IMAGES, data.test.count)));
     const probe = gather(data.test, sampleIdx);
     const layers = inspectActivations(model, probe.x, BETA_SAMPLES);
@@ -196,6 +200,7 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
       wallSeconds: wallBefore + (performance.now() - wallStart) / 1000,
       imagesPerSec: trainSeconds > 0 ? (records.length * stepsPerEpoch * batchSize) / trainSeconds : 0,
       layers, betaSampleIndices: sampleIdx.slice(0, BETA_SAMPLES),
+      ...(opts.modelDir && records.length === epochs ? { modelDir: opts.modelDir } : {}),
     };
   } finally {
     await trainer.dispose();

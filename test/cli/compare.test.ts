@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseResults } from '../../src/train/results.js';
+import { loadModel } from '../../src/node/model_files.js';
+import { useBackend } from '../helpers/backends.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -28,7 +30,7 @@ describe('acon compare', () => {
     assert.match(r.stdout, /metaAconC\s+\d+\.\d\d ± \d+\.\d\d\s+2/);
     assert.match(r.stderr, /backend wasm/);
     const results = parseResults(readFileSync(join(out, 'results.json'), 'utf8'));
-    assert.deepEqual(results.runs.map((run) => `${run.activation}/${run.seed}`), ['relu/1', 'relu/2', 'aconC/1', 'aconC/2', 'metaAconC/1', 'metaAconC/2']);
+    assert.deepEqual(results.runs.map((run) => `${run.activation}/${run.seed}`), ['relu/1', 'aconC/1', 'metaAconC/1', 'relu/2', 'aconC/2', 'metaAconC/2']);
     for (const run of results.runs) {
       assert.equal(run.epochs.length, 2);
       assert.ok(run.params > 0 && run.flops > 0 && run.imagesPerSec > 0);
@@ -38,6 +40,11 @@ describe('acon compare', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     for (const id of ['summary', 'curves', 'layers', 'beta-distribution', 'family']) assert.ok(html.includes(`id="${id}"`), `report section ${id}`);
     for (const run of results.runs) assert.ok(existsSync(join(out, 'checkpoints', `${run.activation}_seed${run.seed}.ckpt`)));
+    // The saved model of a run loads and gives the recorded test error's predictions shape.
+    await useBackend('cpu');
+    const model = await loadModel(join(out, meta.modelDir!));
+    assert.deepEqual(model.outputs[0].shape, [null, 10]);
+    assert.ok(model.layers.some((l) => l.getClassName() === 'MetaAconC'));
 
     // Everything is checkpointed: --resume finds every run complete and reproduces the same numbers.
     const again = await acon([...args, '--resume', '--json']);
