@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { classCounts, IMAGE_SIZE, NUM_CLASSES, select, type Split } from '../src/data/dataset.js';
 import { FILE_STEMS, filesIn } from '../src/data/files.js';
 import { encodeIdxImages, encodeIdxLabels, readIdxPair } from '../src/data/idx.js';
-import { permutation } from '../src/data/shuffle.js';
+import { permutation } from '../src/util/random.js';
 import { DEBIAN_DIR, SAMPLE_DIR } from '../src/data/sources.js';
 import { writeFileAtomic } from '../src/util/atomic_file.js';
 

@@ -16,20 +16,10 @@ import { trainRun, type RunSettings } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic_file.js';
 import { createProgress, formatDuration } from './progress.js';
 
-export interface ExperimentConfig {
+/** The training settings shared by every run, plus what varies (activations, seeds) and where things go. */
+export interface ExperimentConfig extends Omit<RunSettings, 'activation' | 'seed'> {
   activations: string[];
-  model: ModelName;
-  widthMultiplier: number;
-  repeats?: number[];
   seeds: number[];
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  momentum: number;
-  weightDecay: number;
-  labelSmoothing: number;
-  workers: number;
-  backend?: NodeBackendName;
   data: LoadOptions;
   out: string;
   resume: boolean;
@@ -65,15 +55,12 @@ export async function runExperiment(cfg: ExperimentConfig, log: (m: string) => v
   const stepsOverall = stepsPerRun * activations.length * cfg.seeds.length;
   const started = performance.now();
   let stepsBefore = 0, trainedSteps = 0;
+  const { activations: _a, seeds: _s, data: _d, out: _o, resume: _r, report: _p, ...common } = cfg;
   // Seeds outermost: an interrupted experiment has every activation for the seeds it finished.
   for (const seed of cfg.seeds) {
     for (const activation of activations) {
       const label = `[${activation} seed ${seed}]`;
-      const settings: RunSettings = {
-        model: cfg.model, activation, widthMultiplier: cfg.widthMultiplier, repeats: cfg.repeats, seed, epochs: cfg.epochs,
-        batchSize: cfg.batchSize, learningRate: cfg.learningRate, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
-        labelSmoothing: cfg.labelSmoothing, workers: cfg.workers, backend: cfg.backend,
-      };
+      const settings: RunSettings = { ...common, activation, seed };
       const runName = `${activation.replace(/[^A-Za-z0-9_-]/g, '_')}_seed${seed}`;
       const checkpointPath = join(cfg.out, 'checkpoints', `${runName}.ckpt`);
       const run = await trainRun(settings, { train, test }, {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { IMAGE_SIZE, NUM_CLASSES, normalize, type Split } from './dataset.js';
-import { permutation } from './shuffle.js';
+import { permutation } from '../util/random.js';
 
 export interface BatchOptions {
   batchSize: number;
@@ -34,7 +34,7 @@ export interface Batch {
 /** The order in which `batches` visits the split's items. */
 export function batchOrder(count: number, opts: Pick<BatchOptions, 'seed' | 'epoch' | 'shuffle'> = {}): Uint32Array {
   if (opts.shuffle === false) return Uint32Array.from({ length: count }, (_, i) => i);
-  return permutation(count, ((opts.seed ?? 0) ^ Math.imul((opts.epoch ?? 0) + 1, 0x9e3779b1)) >>> 0);
+  return permutation(count, ((opts.seed ?? 0) * 100_003 + (opts.epoch ?? 0) * 7_919 + 1) >>> 0);
 }
 
 /** The split in batches of `batchSize` (the last one smaller unless `dropRemainder`). */

@@ -6,6 +6,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import '../layers/index.js';
 import { buildModel, parseActivation, type ModelName } from './index.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface ModelFactoryOptions {
   model: ModelName;
@@ -17,22 +18,10 @@ export interface ModelFactoryOptions {
   [key: string]: unknown;
 }
 
-/** mulberry32: a small, fast, seedable generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Runs `fn` with `Math.random` drawing from a generator seeded by `seed`. */
 export function withSeededMathRandom<T>(seed: number, fn: () => T): T {
   const original = Math.random;
-  Math.random = seededRandom(seed);
+  Math.random = mulberry32(seed);
   try {
     return fn();
   } finally {

@@ -3,14 +3,16 @@
  * learning rate decayed linearly to 0 over all steps, optional label smoothing, weight decay on
  * conv and dense kernels only (not on ACON parameters p1, p2, β, nor on BN or biases).
  * Checkpoints are written atomically after every epoch; `resume` continues from the last complete
- * epoch and gives the same result as an uninterrupted run (data order depends only on seed and epoch).
+ * epoch and gives the same result as an uninterrupted run (data order depends only on seed and epoch,
+ * `batchOrder`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelTrainer } from '../node/parallel/index.js';
 import { saveModel } from '../node/model_files.js';
 import type { NodeBackendName } from '../node/backend.js';
 import { countMacs } from '../models/flops.js';
-import { seededRandom, type ModelFactoryOptions } from '../models/factory.js';
+import type { ModelFactoryOptions } from '../models/factory.js';
+import { batchOrder } from '../data/batches.js';
 import type { ModelName } from '../models/index.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { inspectActivations } from './inspect.js';
@@ -70,18 +72,6 @@ const BETA_SAMPLES = 7;
 const BETA_MEAN_IMAGES = 500;
 const KERNEL_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'Dense']);
 
-/** A permutation of 0..n−1 that depends only on (seed, epoch). */
-export function epochOrder(n: number, seed: number, epoch: number): Uint32Array {
-  const rand = seededRandom((seed * 100_003 + epoch * 7_919 + 1) >>> 0);
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 function gather(split: ImageSplit, idx: ArrayLike<number>): { x: tf.Tensor; y: tf.Tensor } {
   const row = split.images.length / split.count;
   const xs = new Float32Array(idx.length * row), ys = new Int32Array(idx.length);
@@ -110,10 +100,10 @@ export function evaluate(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[]
   return { loss: lossSum / n, error: wrong / n };
 }
 
-/** A string that changes whenever anything that shapes the run's numbers changes. */
+/** A string that changes whenever anything that shapes the run's numbers changes (not the backend). */
 export function runKey(s: RunSettings, data: { train: ImageSplit; test: ImageSplit }): string {
-  const { backend: _b, ...rest } = s;
-  return JSON.stringify({ ...rest, train: data.train.count, test: data.test.count });
+  const { model, activation, widthMultiplier, repeats, seed, epochs, batchSize, learningRate, momentum, weightDecay, labelSmoothing, workers } = s;
+  return JSON.stringify({ model, activation, widthMultiplier, repeats, seed, epochs, batchSize, learningRate, momentum, weightDecay, labelSmoothing, workers, train: data.train.count, test: data.test.count });
 }
 
 export async function trainRun(settings: RunSettings, data: { train: ImageSplit; test: ImageSplit }, opts: RunOptions = {}): Promise<RunRecord> {
@@ -155,7 +145,7 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
     const wallStart = performance.now();
     const lastEpoch = Math.min(epochs, records.length + (opts.stopAfterEpochs ?? epochs));
     for (let epoch = records.length; epoch < lastEpoch; epoch++) {
-      const order = epochOrder(data.train.count, seed, epoch);
+      const order = batchOrder(data.train.count, { seed, epoch });
       const t0 = performance.now();
       let lossSum = 0, lr = settings.learningRate;
       for (let step = 0; step < stepsPerEpoch; step++) {
@@ -189,7 +179,7 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
     }
     const model = trainer.getModel();
     if (opts.modelDir && records.length === epochs) await saveModel(model, opts.modelDir);
-    const sampleIdx = Array.from(epochOrder(data.test.count, seed, -1).subarray(0, Math.min(BETA_MEAN_IMAGES, data.test.count)));
+    const sampleIdx = Array.from(batchOrder(data.test.count, { seed, epoch: -1 }).subarray(0, Math.min(BETA_MEAN_IMAGES, data.test.count)));
     const probe = gather(data.test, sampleIdx);
     const layers = inspectActivations(model, probe.x, BETA_SAMPLES);
     tf.dispose([probe.x, probe.y]);

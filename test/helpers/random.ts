@@ -1,13 +1,8 @@
 /** Seeded pseudo-random numbers for reproducible property tests (mulberry32 + Box–Muller). */
+import { mulberry32 } from '../../src/util/random.js';
+
 export function rng(seed: number): { uniform(lo?: number, hi?: number): number; normal(): number; int(lo: number, hi: number): number } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     uniform: (lo = 0, hi = 1) => lo + (hi - lo) * next(),
     normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),

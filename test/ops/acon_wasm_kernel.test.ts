@@ -12,18 +12,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { aconCCpuKernels } from '../../src/ops/acon/cpu.js';
 import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
 import { registerAconCWasmKernels } from '../../src/ops/acon/wasm.js';
+import { mulberry32 } from '../../src/util/random.js';
 
-/** Seeded uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Case {
   what: string;

@@ -1,7 +1,7 @@
-/** Seeded, platform-independent shuffling (mulberry32 + Fisher–Yates) for sampling and batching. */
+/** Seeded, platform-independent randomness for initialisation, sampling and batching. */
 
-/** A generator of uniform numbers in [0, 1) that depends only on `seed` (a uint32). */
-function mulberry32(seed: number): () => number {
+/** mulberry32: uniform numbers in [0, 1) that depend only on `seed` (a uint32). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -12,7 +12,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** A permutation of 0..n−1 that depends only on `seed`. */
+/** A permutation of 0..n−1 (Fisher–Yates) that depends only on `seed`. */
 export function permutation(n: number, seed: number): Uint32Array {
   const random = mulberry32(seed);
   const order = new Uint32Array(n);
