@@ -33,7 +33,7 @@ export function aconCForwardCpu(args: { inputs: AconCInputs; backend: unknown })
         const r = 1 / (1 + e);
         const sg = z >= 0 ? r : e * r;
         const tg = z >= 0 ? e * r : r;
-        y[i] = (sg === 0 ? 0 : a * xi * sg) + (tg === 0 ? 0 : b * xi * tg);
+        y[i] = xi * (a * sg + b * tg);
       }
     }
   }

@@ -10,8 +10,9 @@
  * - `beta`  float32 `[Nb, Sb, Cb]` with Nb ∈ {1, N}, Sb ∈ {1, S}, Cb ∈ {1, C}
  * - `dy`    float32 `[N, S, C]`  (backward only)
  *
- * Forward `AconC`: y = p1·x·σ(z) + p2·x·σ(−z), z = β·(p1 − p2)·x, which equals the paper's
- * (p1 − p2)·x·σ(β(p1 − p2)x) + p2·x (Ma et al. 2021, eq. 5) and gives exactly (p1x + p2x)/2 at β = 0.
+ * Forward `AconC`: y = x·(p1·σ(z) + p2·σ(−z)), z = β·(p1 − p2)·x, which equals the paper's
+ * (p1 − p2)·x·σ(β(p1 − p2)x) + p2·x (Ma et al. 2021, eq. 5), gives (p1x + p2x)/2 at β = 0 and never
+ * multiplies an overflowed value by 0 (the bracket is bounded by max(|p1|, |p2|)).
  *
  * Backward `AconCGrad` returns `[dx, dp1, dp2, dbeta]` in the shapes of `x`, `p1`, `p2`, `beta`,
  * each parameter gradient summed over the axes along which that parameter was broadcast. With
