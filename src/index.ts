@@ -7,3 +7,4 @@ export * as layers from './layers/index.js';
 export * as math from './math/acon.js';
 export { AconA, AconB, AconC, MetaAconC } from './layers/index.js';
 export type { AconLayerArgs, AconBLayerArgs, AconCLayerArgs, MetaAconCLayerArgs, AconPreset, MetaAconGranularity, MetaAconNormalization } from './layers/index.js';
+export * as models from './models/index.js';
