@@ -6,7 +6,9 @@
 /** One epoch of one run. Errors are fractions in [0, 1]. */
 export interface EpochRecord {
   epoch: number;
+  /** Mean training loss of the epoch's steps (with label smoothing, in training mode). */
   trainLoss: number;
+  /** Error in inference mode on the first M training images, M = the test set's size. */
   trainError: number;
   testLoss: number;
   testError: number;

@@ -7,7 +7,7 @@
  * `batchOrder`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DataParallelTrainer } from '../node/parallel/index.js';
+import { DataParallelTrainer, type Json } from '../node/parallel/index.js';
 import { saveModel } from '../node/model_files.js';
 import type { NodeBackendName } from '../node/backend.js';
 import { countMacs } from '../models/flops.js';
@@ -119,7 +119,7 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
     ...(settings.repeats ? { repeats: settings.repeats } : {}),
   };
   const trainer = await DataParallelTrainer.create({
-    model: { module: new URL('../models/factory.js', import.meta.url), exportName: 'createModel', options: modelOptions as never },
+    model: { module: new URL('../models/factory.js', import.meta.url), exportName: 'createModel', options: modelOptions as unknown as Json },
     optimizer: { type: 'sgd', learningRate: settings.learningRate, momentum: settings.momentum, weightDecay: settings.weightDecay, decayWeights: (w) => KERNEL_LAYERS.has(w.layerClass) && w.name.endsWith('kernel') },
     loss: { type: 'softmaxCrossEntropy', labelSmoothing: settings.labelSmoothing },
     workers: settings.workers,
