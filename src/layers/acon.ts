@@ -113,7 +113,8 @@ abstract class AconBase extends tfl.layers.Layer {
   }
 }
 
-function single(layer: string, inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+/** The one input tensor of a single-input layer. */
+export function single(layer: string, inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (!Array.isArray(inputs)) return inputs;
   if (inputs.length !== 1) throw new Error(`${layer}: expects exactly one input tensor, got ${inputs.length}`);
   return inputs[0];

@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { aconC } from '../ops/index.js';
-import { channelsOf } from './acon.js';
+import { channelsOf, single } from './acon.js';
 import {
   checkPreset, presetInitializer, resolveInitializer, serializeInitializer,
   type AconPreset, type Initializer, type InitializerLike,
@@ -166,8 +166,7 @@ export class MetaAconC extends tfl.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (Array.isArray(inputs) && inputs.length !== 1) throw new Error(`MetaAconC: expects exactly one input tensor, got ${inputs.length}`);
+    const x = single('MetaAconC', inputs);
     return tf.tidy(() => aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, kwargs.training === true)));
   }
 
