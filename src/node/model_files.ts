@@ -34,5 +34,5 @@ export async function loadModel(dir: string): Promise<tfl.LayersModel> {
     const b = readFileSync(join(dir, p));
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   }));
-  return tfl.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs, tf.io.concatenateArrayBuffers(buffers)));
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: tf.io.concatenateArrayBuffers(buffers) }));
 }

@@ -15,7 +15,7 @@ async function saveAndLoad(model: tfl.LayersModel): Promise<tfl.LayersModel> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
   const json = JSON.parse(JSON.stringify(artifacts!.modelTopology));
-  return tfl.loadLayersModel(tf.io.fromMemory(json, artifacts!.weightSpecs, artifacts!.weightData));
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json, weightSpecs: artifacts!.weightSpecs, weightData: artifacts!.weightData }));
 }
 
 describe('ACON layers: weights and configuration', () => {

@@ -57,7 +57,7 @@ describe('models', () => {
     assert.notDeepEqual(flat(a), flat(c));
     let artifacts: tf.io.ModelArtifacts | undefined;
     await a.save(tf.io.withSaveHandler(async (x) => { artifacts = x; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!.modelTopology as object, artifacts!.weightSpecs, artifacts!.weightData));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
     assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((a.predict(x) as tf.Tensor).dataSync()));
   });
