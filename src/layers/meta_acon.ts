@@ -31,7 +31,7 @@ import {
   checkPreset, presetInitializer, resolveInitializer, serializeInitializer,
   type AconPreset, type Initializer, type InitializerLike,
 } from './initializers.js';
-import { TORCH_BN_EPS, TORCH_BN_MOMENTUM, torchBatchNorm, type TorchBatchNormWeights } from './torch_batch_norm.js';
+import { applyTorchBatchNorm, TORCH_BN_EPS, TORCH_BN_MOMENTUM, type TorchBatchNormWeights } from './torch_batch_norm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Shape = (number | null)[];
@@ -147,7 +147,7 @@ export class MetaAconC extends tfl.layers.Layer {
   generateBeta(x: tf.Tensor, training: boolean): tf.Tensor {
     const where = `MetaAconC '${this.name}'`;
     const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where };
-    const norm = (v: tf.Tensor, k: number) => (this.norms[k] ? torchBatchNorm(v, this.norms[k], bnOpts) : v);
+    const norm = (v: tf.Tensor, k: number) => (this.norms[k] ? applyTorchBatchNorm(v, this.norms[k], bnOpts) : v);
     const N = x.shape[0], C = x.shape[x.rank - 1];
     const spatialAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
     const ones = new Array<number>(x.rank - 2).fill(1);

@@ -4,9 +4,13 @@
  * variance, and updates running_mean ← (1 − m)·running_mean + m·mean and
  * running_var ← (1 − m)·running_var + m·var·n/(n − 1) (the *unbiased* variance), with PyTorch's
  * momentum m (0.1 by default, the weight of the new value). Inference uses the running statistics.
+ *
+ * With a cross-replica reducer installed (`cross_replica.ts`), training takes the statistics over
+ * every replica's shard, forward and backward, as PyTorch's SyncBatchNorm does.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { crossReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
 
 export const TORCH_BN_EPS = 1e-5;
 export const TORCH_BN_MOMENTUM = 0.1;
@@ -18,25 +22,156 @@ export interface TorchBatchNormWeights {
   runningVar: tfl.LayerVariable;
 }
 
-/**
- * Normalises `v` `[..., F]` over every axis but the last (F features).
- * @param where names the caller in the error raised when training sees one value per feature.
- */
-export function torchBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: { training: boolean; eps: number; momentum: number; where: string }): tf.Tensor {
-  const axes = v.shape.slice(0, -1).map((_, i) => i);
+export interface TorchBatchNormOptions {
+  training: boolean;
+  eps: number;
+  momentum: number;
+  /** Names the caller in errors. */
+  where: string;
+}
+
+/** Normalises `v` `[..., F]` over every axis but the last (F features). */
+export function applyTorchBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchNormOptions): tf.Tensor {
   if (!opts.training) {
     return tf.add(tf.mul(tf.div(tf.sub(v, w.runningMean.read()), tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read()), w.beta.read());
   }
+  const reducer = crossReplicaReducer();
+  if (reducer) return syncBatchNorm(v, w, opts, reducer);
+  const axes = v.shape.slice(0, -1).map((_, i) => i);
   const n = v.size / v.shape[v.rank - 1];
+  checkCount(n, v, opts.where);
+  const { mean, variance } = tf.moments(v, axes);
+  updateRunningStats(w, mean, variance, n, opts.momentum);
+  return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, opts.eps))), w.gamma.read()), w.beta.read());
+}
+
+function checkCount(n: number, v: tf.Tensor, where: string): void {
   if (n < 2) {
-    throw new Error(`${opts.where}: batch normalization in training needs more than 1 value per channel, ` +
+    throw new Error(`${where}: batch normalization in training needs more than 1 value per channel, ` +
       `got input of shape [${v.shape}] (PyTorch raises the same); use a batch size > 1 or normalization: 'none'`);
   }
-  const { mean, variance } = tf.moments(v, axes);
+}
+
+function updateRunningStats(w: TorchBatchNormWeights, mean: tf.Tensor, variance: tf.Tensor, n: number, m: number): void {
   tf.tidy(() => {
-    const m = opts.momentum;
     w.runningMean.write(tf.add(tf.mul(w.runningMean.read(), 1 - m), tf.mul(mean, m)));
     w.runningVar.write(tf.add(tf.mul(w.runningVar.read(), 1 - m), tf.mul(variance, (m * n) / (n - 1))));
   });
-  return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, opts.eps))), w.gamma.read()), w.beta.read());
 }
+
+/** Per-feature sums of `t` over every axis but the last, as float64. */
+function featureSums(t: tf.Tensor): Float64Array {
+  const s = tf.tidy(() => tf.sum(t, t.shape.slice(0, -1).map((_, i) => i)));
+  const out = Float64Array.from(s.dataSync());
+  s.dispose();
+  return out;
+}
+
+/**
+ * Synchronised batch norm over replicas k with shards of M_k values per feature (M = Σ M_k):
+ * mean and biased variance over all M values (two reductions, so the variance is two-pass), and
+ * for the gradient of shard k's loss (which the trainer weights by w_k = n_k/N = M_k/M):
+ *   dx = γ/σ·(dy − (A + x̂·B)/M_k), A = Σ_k w_k·Σ dy, B = Σ_k w_k·Σ dy·x̂;
+ * dγ = Σ dy·x̂ and dβ = Σ dy over the local shard. With one replica this is ordinary batch norm.
+ */
+function syncBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchNormOptions, reducer: CrossReplicaReducer): tf.Tensor {
+  const F = v.shape[v.rank - 1], localCount = v.size / F;
+  const first = reducer.allReduce([...featureSums(v), localCount]);
+  const count = first[F];
+  checkCount(count, v, opts.where);
+  const mean = Float32Array.from(first.subarray(0, F), (s) => s / count);
+  const meanT = tf.tensor1d(mean);
+  const squares = tf.tidy(() => tf.square(tf.sub(v, meanT)));
+  const sq = reducer.allReduce(featureSums(squares));
+  squares.dispose();
+  const variance = Float32Array.from(sq, (s) => s / count);
+  const invStd = Float32Array.from(variance, (s) => 1 / Math.sqrt(s + opts.eps));
+  tf.tidy(() => updateRunningStats(w, meanT, tf.tensor1d(variance), count, opts.momentum));
+
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta] = args as tf.Tensor[];
+    const xhat = tf.mul(tf.sub(x, meanT), tf.tensor1d(invStd));
+    (args[3] as tf.GradSaveFunc)([xhat, gamma]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xh, g] = saved;
+      const dyXhat = tf.mul(dy, xh);
+      const dBeta = featureSums(dy), dGamma = featureSums(dyXhat);
+      dyXhat.dispose();
+      const global = reducer.allReduce([...dBeta, ...dGamma], reducer.weight);
+      const gammaValues = g.dataSync(), localShare = reducer.weight * count;
+      const a = new Float32Array(F), c0 = new Float32Array(F), c1 = new Float32Array(F);
+      for (let f = 0; f < F; f++) {
+        a[f] = gammaValues[f] * invStd[f];
+        c0[f] = (a[f] * global[f]) / localShare;
+        c1[f] = (a[f] * global[F + f]) / localShare;
+      }
+      const dx = tf.sub(tf.sub(tf.mul(dy, tf.tensor1d(a)), tf.tensor1d(c0)), tf.mul(xh, tf.tensor1d(c1)));
+      return [dx, tf.tensor1d(Float32Array.from(dGamma)), tf.tensor1d(Float32Array.from(dBeta))];
+    };
+    return { value: tf.add(tf.mul(xhat, gamma), beta), gradFunc };
+  }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+  const y = normalize(v, w.gamma.read(), w.beta.read());
+  meanT.dispose();
+  return y;
+}
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
+type Shape = (number | null)[];
+
+export interface TorchBatchNormLayerArgs extends LayerArgs {
+  /** PyTorch-sense momentum, the weight of the new batch statistic; default 0.1. */
+  momentum?: number;
+  /** Default 1e-5. */
+  epsilon?: number;
+}
+
+/**
+ * Channels-last batch norm with PyTorch's semantics (above), synchronised across data-parallel
+ * replicas. Weights, in order: gamma, beta (trainable), moving_mean, moving_variance (PyTorch's
+ * weight, bias, running_mean, running_var).
+ */
+export class TorchBatchNorm extends tfl.layers.Layer {
+  static className = 'TorchBatchNorm';
+  readonly momentum: number;
+  readonly epsilon: number;
+  private w!: TorchBatchNormWeights;
+
+  constructor(args: TorchBatchNormLayerArgs = {}) {
+    super(args);
+    this.momentum = args.momentum ?? TORCH_BN_MOMENTUM;
+    this.epsilon = args.epsilon ?? TORCH_BN_EPS;
+    if (!(this.epsilon > 0)) throw new Error(`TorchBatchNorm: epsilon must be > 0, got ${args.epsilon}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`TorchBatchNorm: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const C = shape[shape.length - 1];
+    if (shape.length < 2 || C == null) throw new Error(`TorchBatchNorm: input must have rank >= 2 and a known channel (last) axis, got shape [${shape}]`);
+    const ones = tfl.initializers.ones(), zeros = tfl.initializers.zeros();
+    this.w = {
+      gamma: this.addWeight('gamma', [C], 'float32', ones),
+      beta: this.addWeight('beta', [C], 'float32', zeros),
+      runningMean: this.addWeight('moving_mean', [C], 'float32', zeros, undefined, false),
+      runningVar: this.addWeight('moving_variance', [C], 'float32', ones, undefined, false),
+    };
+    this.inputSpec = [{ minNDim: 2, axes: { [-1]: C } }];
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const opts = { training: kwargs.training === true, eps: this.epsilon, momentum: this.momentum, where: `TorchBatchNorm '${this.name}'` };
+    return tf.tidy(() => applyTorchBatchNorm(x, this.w, opts));
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { momentum: this.momentum, epsilon: this.epsilon, ...super.getConfig() };
+  }
+}
+
+tf.serialization.registerClass(TorchBatchNorm);

@@ -4,6 +4,7 @@
  * the others stay ReLU.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { TorchBatchNorm } from '../layers/torch_batch_norm.js';
 import { makeActivation, type ActivationSpec } from './activation.js';
 
 type T = tfl.SymbolicTensor;
@@ -18,7 +19,6 @@ export interface ResNetArgs {
   numClasses?: number;
 }
 
-const BN = { momentum: 0.9, epsilon: 1e-5 };
 const EXPANSION = 4;
 
 export function buildResNet(args: ResNetArgs): tfl.LayersModel {
@@ -26,7 +26,7 @@ export function buildResNet(args: ResNetArgs): tfl.LayersModel {
   if (widths.length !== blocks.length) throw new Error(`resnet: widths [${widths}] and blocks [${blocks}] must have the same length`);
   const conv = (x: T, filters: number, kernelSize: number, strides: number, name: string) =>
     tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, name }).apply(x) as T;
-  const bn = (x: T, name: string) => tfl.layers.batchNormalization({ ...BN, name }).apply(x) as T;
+  const bn = (x: T, name: string) => new TorchBatchNorm({ name }).apply(x) as T;
   const relu = (x: T, name: string) => tfl.layers.reLU({ name }).apply(x) as T;
 
   const input = tfl.input({ shape: inputShape, name: 'image' });

@@ -8,6 +8,7 @@
  * narrower last conv.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import { TorchBatchNorm } from '../layers/torch_batch_norm.js';
 import { makeActivation, type ActivationSpec } from './activation.js';
 import { ChannelShuffleSplit } from '../layers/channel_shuffle.js';
 
@@ -31,7 +32,6 @@ export function shuffleNetWidths(m: number): number[] {
   return [24, ...[48, 96, 192].map((c) => 2 * Math.max(4, Math.round((c * m) / 0.5 / 2))), 512];
 }
 
-const BN = { momentum: 0.9, epsilon: 1e-5 };
 
 export function buildShuffleNetV2(args: ShuffleNetArgs): tfl.LayersModel {
   const { activation, widthMultiplier = 0.5, stageRepeats = [4, 8, 4], inputShape = [28, 28, 1], numClasses = 10 } = args;
@@ -42,7 +42,7 @@ export function buildShuffleNetV2(args: ShuffleNetArgs): tfl.LayersModel {
     tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, name }).apply(x) as T;
   const dw = (x: T, strides: number, name: string) =>
     tfl.layers.depthwiseConv2d({ kernelSize: 3, strides, padding: 'same', useBias: false, name }).apply(x) as T;
-  const bn = (x: T, name: string) => tfl.layers.batchNormalization({ ...BN, name }).apply(x) as T;
+  const bn = (x: T, name: string) => new TorchBatchNorm({ name }).apply(x) as T;
   const act = (x: T, name: string) => makeActivation(activation, name).apply(x) as T;
 
   /** 1×1 → BN → act → dw 3×3 → BN → 1×1 → BN → act. */

@@ -43,10 +43,11 @@ async function train(opts: { workers: number; backend?: NodeBackendName; exportN
   }
 }
 
+/** Weights agree to rtol relative to themselves, or to 1e-6 absolutely (weights whose gradient is 0 in exact arithmetic only drift by rounding). */
 function assertSameRun(actual: Run, expected: Run, what: string, rtol = 1e-4): void {
   assertClose(actual.losses, expected.losses, `${what} losses`, { rtol });
   assert.equal(actual.weights.length, expected.weights.length);
-  actual.weights.forEach((w, i) => assertClose(w, expected.weights[i], `${what} weight ${i}`, { rtol, atolRel: rtol }));
+  actual.weights.forEach((w, i) => assertClose(w, expected.weights[i], `${what} weight ${i}`, { rtol, atolRel: rtol, atol: 1e-6 }));
 }
 
 describe('DataParallelTrainer', () => {
@@ -119,6 +120,37 @@ describe('DataParallelTrainer', () => {
     const expected = tf.tidy(() => tf.add(mu, tf.mul(1 - mu, tf.addN([tf.mul(5 / n, shardVar(tf.slice(one.h, 0, 5))), tf.mul(4 / n, shardVar(tf.slice(one.h, 5, 4)))]))));
     assertClose(two.variance, expected.dataSync(), 'moving variance', { rtol: 1e-5 });
     tf.dispose([x, y, one.h, two.h, expected]);
+  });
+
+  const syncBn = { exportName: 'syncBnConvNet', options: { seed: 2, classes: 3 }, shape: [6, 6, 2], classes: 3, steps: 4 };
+
+  test('synchronised batch norm: 2 workers equal 1 worker (conv, depthwise, MetaAconC; shards of 4 + 3 rows)', async () => {
+    const one = await train({ ...syncBn, workers: 1, n: 7 });
+    const two = await train({ ...syncBn, workers: 2, backend: 'cpu', n: 7 });
+    assertSameRun(two, one, 'sync BN, 2 workers');
+    // Per-shard statistics would differ by far more than float32 rounding: the check can fail.
+    const moments = (x: tf.Tensor) => tf.moments(x, [0, 1, 2]);
+    const { x } = batch(1, 7, syncBn.shape, syncBn.classes);
+    const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(moments(tf.slice(x, 0, 4)).mean, moments(x).mean))).dataSync()[0]);
+    assert.ok(gap > 1e-2, `shard and batch means should differ, gap ${gap}`);
+    tf.dispose(x);
+  });
+
+  test('synchronised batch norm on wasm workers matches the cpu run; a shard of 1 row is fine when the batch has more', async () => {
+    const one = await train({ ...syncBn, workers: 1, n: 3 });
+    const two = await train({ ...syncBn, workers: 2, backend: 'wasm', n: 3 });
+    assertSameRun(two, one, 'sync BN, 2 wasm workers (2 + 1 rows)');
+  });
+
+  test('a replica failing before a batch-norm barrier releases the others: the step rejects with its error', async () => {
+    const trainer = await DataParallelTrainer.create({
+      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 2 } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+    });
+    const bad = batch(1, 5, [4], 3), good = batch(2, 6, [4], 3);
+    await assert.rejects(trainer.step(bad.x, bad.y), (e: Error) => e instanceof WorkerError && /sabotaged forward pass/.test(e.message));
+    assert.ok(Number.isFinite(await trainer.step(good.x, good.y)), 'the trainer works again after the failed step');
+    await trainer.dispose();
+    tf.dispose([bad.x, bad.y, good.x, good.y]);
   });
 
   const failing = (at: string): DataParallelTrainerOptions => ({

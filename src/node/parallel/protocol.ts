@@ -4,6 +4,7 @@
  * SharedArrayBuffers, so posting them shares memory instead of copying it.
  */
 import type { NodeBackendName } from '../backend.js';
+import type { CollectiveBuffers } from './collective.js';
 import type { LossSpec } from './loss.js';
 import type { ResolvedModelSpec } from './model_spec.js';
 import type { WeightLayout } from './replica.js';
@@ -20,6 +21,8 @@ export interface InitRequest {
   /** This worker's output slots: its shard's gradient and its state after the step. */
   grad: Float32Array;
   stateOut: Float32Array;
+  /** Shared memory for synchronised batch norm. */
+  collective: CollectiveBuffers;
 }
 
 /** Compute the gradient of the shard x `[n, ...]`, y `[n, classes]` at the current weights. */
@@ -28,6 +31,14 @@ export interface StepRequest {
   x: Float32Array;
   y: Float32Array;
   n: number;
+  sync: ShardSync;
+}
+
+/** Where a shard stands in its step: replica `rank` of `participants`, holding `weight` = n_k/N of the batch. */
+export interface ShardSync {
+  rank: number;
+  participants: number;
+  weight: number;
 }
 
 export type Request = InitRequest | StepRequest;

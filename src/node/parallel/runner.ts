@@ -1,4 +1,5 @@
 /** What the trainer needs from a replica, wherever it runs; and the in-process replica (`workers: 1`). */
+import type { ShardSync } from './protocol.js';
 import type { Replica } from './replica.js';
 
 /** Weight buffers shared by all replicas, and one replica's output slots. */
@@ -14,8 +15,9 @@ export interface ShardRunner {
   /**
    * Loads `params`/`state`, computes the gradient of the shard x `[n, ...]`, y `[n, classes]` into
    * `grad`, the state after the forward pass into `stateOut`, and resolves to the shard's loss.
+   * Batch norm synchronises with the step's other shards as `sync` says.
    */
-  step(x: Float32Array, y: Float32Array, n: number): Promise<number>;
+  step(x: Float32Array, y: Float32Array, n: number, sync: ShardSync): Promise<number>;
   dispose(): Promise<void>;
 }
 

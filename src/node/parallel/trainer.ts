@@ -8,6 +8,7 @@ import { initNodeBackend, NODE_BACKENDS, type NodeBackendName } from '../backend
 import type { LossSpec } from './loss.js';
 import { buildModel, isTypeScriptModule, resolveModelSpec, type ModelFactorySpec } from './model_spec.js';
 import { Replica } from './replica.js';
+import { ABORTED_MESSAGE, abortCollective, createCollectiveBuffers, resetCollective, type CollectiveBuffers } from './collective.js';
 import { InProcessRunner, type ShardRunner } from './runner.js';
 import { SgdMomentum, type SgdSpec } from './sgd.js';
 import { shardSizes, weightedSum } from './sharding.js';
@@ -41,18 +42,15 @@ const floats = (n: number, shared: boolean): Float32Array => (shared ? new Float
  * ⌊N/W⌋ or ⌈N/W⌉ rows; replica k computes g_k, the gradient of its shard's mean loss; the
  * coordinating (calling) thread forms g = Σ_k (n_k/N)·g_k, the gradient of the full batch's mean
  * loss, and applies one SGD-momentum update to the single copy of the weights, which all replicas
- * read from shared memory at the start of the next step. For models whose forward pass treats rows
- * independently this equals single-process training on the full batch, up to float32 summation order.
+ * read from shared memory at the start of the next step.
  *
- * Non-trainable state (BatchNorm moving mean/variance) is averaged: after each step every
- * non-trainable weight becomes Σ_k (n_k/N)·s_k, where s_k is replica k's value after its
- * training-mode forward pass. For tfjs BatchNormalization (momentum μ, biased batch variance):
- * - the moving mean becomes μ·m + (1−μ)·Σ_k (n_k/N)·mean_k = μ·m + (1−μ)·mean(batch): exact;
- * - the moving variance becomes μ·v + (1−μ)·Σ_k (n_k/N)·var_k, which lacks the spread of the
- *   shard means, (1−μ)·Σ_k (n_k/N)·(mean_k − mean(batch))², compared with single-process training.
- * In the forward pass each shard is normalised with its own statistics ("ghost batch norm" with
- * ghost batches of n_k rows), so gradients of BN models differ from full-batch training too.
- * Stochastic layers (dropout) draw independently in each replica.
+ * Batch norm (`TorchBatchNorm`, and MetaAconC's) is synchronised: in the forward pass the replicas
+ * all-reduce per-channel sums, so every shard is normalised with the whole batch's mean and
+ * variance, and the backward pass all-reduces Σdy and Σdy·x̂ (see `torch_batch_norm.ts`). So for
+ * these models too, W replicas train as one process on the full batch, up to float32 summation
+ * order. The stock tfjs `BatchNormalization` is not synchronised: each shard is normalised with its
+ * own statistics ("ghost batch norm"), and its moving statistics become Σ_k (n_k/N)·s_k (the
+ * trainer warns when a model has one). Stochastic layers (dropout) draw independently in each replica.
  */
 export class DataParallelTrainer {
   private readonly gradSum: Float32Array;
@@ -69,6 +67,7 @@ export class DataParallelTrainer {
     private readonly state: Float32Array,
     private readonly grads: Float32Array[],
     private readonly statesOut: Float32Array[],
+    private readonly collective?: CollectiveBuffers,
   ) {
     this.gradSum = new Float32Array(params.length);
   }
@@ -98,13 +97,19 @@ export class DataParallelTrainer {
     const statesOut = Array.from({ length: W }, (_, k) => stateBuf.subarray(k * S, (k + 1) * S));
     replica.save(params, state);
 
-    const make = (runners: ShardRunner[]) => new DataParallelTrainer(replica, runners, optimizer, params, state, grads, statesOut);
-    if (W === 1) return make([new InProcessRunner(replica, { params, state, grad: grads[0], stateOut: statesOut[0] }, tf.getBackend())]);
+    if (W === 1) return new DataParallelTrainer(replica, [new InProcessRunner(replica, { params, state, grad: grads[0], stateOut: statesOut[0] }, tf.getBackend())], optimizer, params, state, grads, statesOut);
+
+    if (model.layers.some((l) => l.getClassName() === 'BatchNormalization')) {
+      log('acon: this model has tfjs BatchNormalization layers, which normalise each replica\'s shard separately; TorchBatchNorm synchronises across replicas');
+    }
+    // Synchronised batch norm reduces at most 2 values per channel (+1) at a time.
+    const widest = Math.max(0, ...replica.layout.state.map((s) => s.reduce((a, b) => a * b, 1)));
+    const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 1));
 
     const current = tf.getBackend();
     const backend = opts.backend ?? ((NODE_BACKENDS as readonly string[]).includes(current) ? (current as NodeBackendName) : undefined);
     const started = await Promise.allSettled(grads.map((grad, k) =>
-      WorkerRunner.start(k, { type: 'init', model: spec, loss, backend, params, state, grad, stateOut: statesOut[k] }, isTypeScriptModule(spec), log)));
+      WorkerRunner.start(k, { type: 'init', model: spec, loss, backend, params, state, grad, stateOut: statesOut[k], collective }, isTypeScriptModule(spec), log)));
     const runners = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     const mismatch = runners.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
@@ -115,7 +120,7 @@ export class DataParallelTrainer {
       throw new Error(`acon: the model built in worker threads has weight shapes ${JSON.stringify(mismatch!.layout)}, ` +
         `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`);
     }
-    return make(runners);
+    return new DataParallelTrainer(replica, runners, optimizer, params, state, grads, statesOut, collective);
   }
 
   /** Number of replicas. */
@@ -192,17 +197,23 @@ export class DataParallelTrainer {
     if (targets !== y) tf.dispose(targets);
 
     const sizes = shardSizes(n, this.runners.length);
-    const active: number[] = [], jobs: Promise<number>[] = [];
-    for (let k = 0, start = 0; k < sizes.length; start += sizes[k++]) {
-      if (sizes[k] === 0) continue;
-      const end = start + sizes[k];
-      active.push(k);
-      jobs.push(this.runners[k].step(this.x.subarray(start * rowSize, end * rowSize), this.y.subarray(start * C, end * C), sizes[k]));
-    }
+    const active = sizes.flatMap((size, k) => (size > 0 ? [k] : []));
+    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+    if (this.collective) resetCollective(this.collective);
+    const jobs = active.map((k, rank) => {
+      const start = starts[k], end = start + sizes[k];
+      const job = this.runners[k].step(this.x.subarray(start * rowSize, end * rowSize), this.y.subarray(start * C, end * C), sizes[k],
+        { rank, participants: active.length, weight: sizes[k] / n });
+      // A replica that fails mid-step would leave the others waiting at a batch-norm barrier.
+      return job.catch((e: unknown) => {
+        if (this.collective) abortCollective(this.collective);
+        throw e;
+      });
+    });
     // Wait for every shard, so no replica still reads the buffers when the caller moves on.
     const results = await Promise.allSettled(jobs);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length) throw failures.find((e) => !(e instanceof Error && e.message.endsWith(ABORTED_MESSAGE))) ?? failures[0];
 
     const weights = active.map((k) => sizes[k] / n);
     weightedSum(this.gradSum, active.map((k) => this.grads[k]), weights);

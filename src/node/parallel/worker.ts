@@ -1,6 +1,8 @@
 /** Entry point of a replica worker: serves the requests of `protocol.ts`, one at a time, in order. */
 import { parentPort } from 'node:worker_threads';
+import { withCrossReplicaReducer } from '../../layers/cross_replica.js';
 import { initNodeBackend } from '../backend.js';
+import { SharedMemoryReducer } from './collective.js';
 import { buildModel } from './model_spec.js';
 import type { InitRequest, InitResult, Reply, Request } from './protocol.js';
 import { Replica } from './replica.js';
@@ -20,8 +22,11 @@ async function handle(req: Request): Promise<InitResult | number> {
     return { backend, layout: replica.layout };
   }
   if (!replica || !slots) throw new Error('step before init');
-  replica.load(slots.params, slots.state);
-  return replica.gradients(req.x, req.y, req.n, slots.grad, slots.stateOut);
+  const { params, state, grad, stateOut, collective } = slots, r = replica;
+  r.load(params, state);
+  const { rank, participants, weight } = req.sync;
+  const reducer = participants > 1 ? new SharedMemoryReducer(collective, rank, participants, weight) : undefined;
+  return withCrossReplicaReducer(reducer, () => r.gradients(req.x, req.y, req.n, grad, stateOut));
 }
 
 let queue = Promise.resolve();

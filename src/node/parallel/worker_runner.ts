@@ -4,7 +4,7 @@
  * the pending request and every later one, so a dead worker never leaves a caller waiting.
  */
 import type { Worker } from 'node:worker_threads';
-import type { InitRequest, InitResult, Reply, Request, StepRequest } from './protocol.js';
+import type { InitRequest, InitResult, Reply, Request, ShardSync, StepRequest } from './protocol.js';
 import type { WeightLayout } from './replica.js';
 import type { ShardRunner } from './runner.js';
 import { spawnReplicaWorker } from './spawn.js';
@@ -57,8 +57,8 @@ export class WorkerRunner implements ShardRunner {
     return this.info!.layout;
   }
 
-  async step(x: Float32Array, y: Float32Array, n: number): Promise<number> {
-    const req: StepRequest = { type: 'step', x, y, n };
+  async step(x: Float32Array, y: Float32Array, n: number, sync: ShardSync): Promise<number> {
+    const req: StepRequest = { type: 'step', x, y, n, sync };
     return (await this.request(req)) as number;
   }
 
