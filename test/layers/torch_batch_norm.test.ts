@@ -72,6 +72,20 @@ for (const backend of BACKENDS) {
       ['value', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'].forEach((what, i) => assertClose(synced[i], plain[i], what, { rtol: 1e-5, atolRel: 1e-5 }));
     });
 
+    it('a synchronised training step leaves no tensors behind', () => {
+      const layer = built();
+      const x = tf.tensor(xv, SHAPE);
+      const step = () => withCrossReplicaReducer(alone, () => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, layer.trainableWeights.map((w) => w.read() as tf.Variable));
+        tf.dispose([value, grads]);
+      });
+      step();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 5; i++) step();
+      assert.equal(tf.memory().numTensors, before);
+      x.dispose();
+    });
+
     it('training on one value per channel is an error naming the layer and shape, also when synchronised over one replica', () => {
       const layer = built();
       assert.throws(() => layer.apply(tf.zeros([1, 4]), { training: true }), /TorchBatchNorm '.*': .*more than 1 value per channel, got input of shape \[1,4\]/);

@@ -10,8 +10,8 @@
 import { geometryArgs, type ConvGeometry } from './geometry.js';
 import { f32, simd, withScratch, type Heap } from './heap.js';
 
-/** Scratch budget for col (32 MB). */
-const COL_FLOATS = 8 << 20;
+/** Scratch budget for col: 1 MB, about a core's L2, so each chunk's col is still cached when the GEMM reads it. */
+const COL_FLOATS = 1 << 18;
 
 const isPointwise = (g: ConvGeometry) => g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0;
 

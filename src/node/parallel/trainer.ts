@@ -191,10 +191,14 @@ export class DataParallelTrainer {
       this.x = floats(n * rowSize, this.runners.length > 1);
       this.y = floats(n * C, this.runners.length > 1);
     }
-    this.x.set(await x.data());
-    const targets = y.rank === 1 ? tf.oneHot(tf.cast(y, 'int32'), C) : y;
-    this.y.set(await targets.data());
-    if (targets !== y) tf.dispose(targets);
+    this.x.set(x.dataSync());
+    if (y.rank === 1) {
+      const targets = tf.tidy(() => tf.oneHot(tf.cast(y, 'int32'), C));
+      this.y.set(targets.dataSync());
+      targets.dispose();
+    } else {
+      this.y.set(y.dataSync());
+    }
 
     const sizes = shardSizes(n, this.runners.length);
     const active = sizes.flatMap((size, k) => (size > 0 ? [k] : []));
