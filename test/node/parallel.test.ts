@@ -100,12 +100,13 @@ describe('DataParallelTrainer', () => {
     assertSameRun(two, one, '2 wasm workers vs cpu');
   });
 
-  test('BatchNorm state: moving mean is the full-batch one; moving variance averages the shard variances', async () => {
+  test('tfjs BatchNormalization (not synchronised): a warning; moving mean is the full-batch one, moving variance averages the shard variances', async () => {
     const options = { inputs: 5, classes: 3, seed: 11 }, n = 9, mu = 0.5;
     const { x, y } = batch(7, n, [5], 3);
+    const lines: string[] = [];
     const movingStats = async (workers: number) => {
       const trainer = await DataParallelTrainer.create({
-        model: { module: FIXTURES, exportName: 'bnNet', options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers, backend: 'cpu', log: quiet,
+        model: { module: FIXTURES, exportName: 'bnNet', options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers, backend: 'cpu', log: (l) => lines.push(l),
       });
       const h = tf.tidy(() => trainer.getModel().layers[0].apply(x) as tf.Tensor2D); // pre-BN activations at the initial weights
       await trainer.step(x, y);
@@ -114,6 +115,7 @@ describe('DataParallelTrainer', () => {
       return { h, mean, variance };
     };
     const one = await movingStats(1), two = await movingStats(2);
+    assert.ok(lines.some((l) => /tfjs BatchNormalization layers, which normalise each replica's shard separately/.test(l)), 'the trainer warns about unsynchronised BN');
     assertClose(two.mean, one.mean, 'moving mean', { rtol: 1e-5 });
     // Initial moving variance 1: v = μ·1 + (1 − μ)·Σ_k (n_k/N)·var_k over shards of 5 and 4 rows.
     const shardVar = (rows: tf.Tensor2D) => tf.moments(rows, 0).variance;
