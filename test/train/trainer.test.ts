@@ -98,4 +98,20 @@ describe('training runs', () => {
     assert.deepEqual(resumed.layers, straight.layers);
     assert.ok(straight.epochs[2].trainLoss < straight.epochs[0].trainLoss, `loss falls: ${numbers(straight).map((e) => e[0])}`);
   });
+
+  it('2 workers train the ShuffleNetV2 with Meta-ACON like 1 (synchronised batch norm)', async () => {
+    const data = { train: syntheticSplit(48, 4), test: syntheticSplit(20, 5) };
+    const settings: RunSettings = {
+      model: 'shufflenet', activation: 'metaAconC', widthMultiplier: 0.5, repeats: [1, 1, 1], seed: 2, epochs: 1, batchSize: 16,
+      learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5, labelSmoothing: 0.1, workers: 1,
+    };
+    const quiet = { log: () => {} };
+    const one = await trainRun(settings, data, quiet);
+    const two = await trainRun({ ...settings, workers: 2 }, data, quiet);
+    const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 + 1e-4 * Math.abs(b), `${what}: ${a} vs ${b}`);
+    close(two.epochs[0].trainLoss, one.epochs[0].trainLoss, 'train loss');
+    close(two.epochs[0].testLoss, one.epochs[0].testLoss, 'test loss');
+    assert.equal(two.layers.length, one.layers.length);
+    two.layers.forEach((l, i) => (['p1', 'p2'] as const).forEach((k) => l[k].forEach((v, j) => close(v, one.layers[i][k][j], `layer ${i} ${k}[${j}]`))));
+  });
 });
