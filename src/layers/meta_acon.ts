@@ -146,7 +146,7 @@ export class MetaAconC extends tfl.layers.Layer {
   /** β = G(x), shaped to broadcast against x (see the class comment). */
   generateBeta(x: tf.Tensor, training: boolean): tf.Tensor {
     const where = `MetaAconC '${this.name}'`;
-    const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where };
+    const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where, remedy: "normalization: 'none'" };
     const norm = (v: tf.Tensor, k: number) => (this.norms[k] ? applyTorchBatchNorm(v, this.norms[k], bnOpts) : v);
     const N = x.shape[0], C = x.shape[x.rank - 1];
     const spatialAxes = x.shape.slice(1, -1).map((_, i) => i + 1);

@@ -28,6 +28,8 @@ export interface TorchBatchNormOptions {
   momentum: number;
   /** Names the caller in errors. */
   where: string;
+  /** How the caller can avoid the one-value-per-channel error, besides a larger batch. */
+  remedy?: string;
 }
 
 /** Normalises `v` `[..., F]` over every axis but the last (F features). */
@@ -39,16 +41,16 @@ export function applyTorchBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts
   if (reducer) return syncBatchNorm(v, w, opts, reducer);
   const axes = v.shape.slice(0, -1).map((_, i) => i);
   const n = v.size / v.shape[v.rank - 1];
-  checkCount(n, v, opts.where);
+  checkCount(n, v, opts);
   const { mean, variance } = tf.moments(v, axes);
   updateRunningStats(w, mean, variance, n, opts.momentum);
   return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, opts.eps))), w.gamma.read()), w.beta.read());
 }
 
-function checkCount(n: number, v: tf.Tensor, where: string): void {
+function checkCount(n: number, v: tf.Tensor, opts: TorchBatchNormOptions): void {
   if (n < 2) {
-    throw new Error(`${where}: batch normalization in training needs more than 1 value per channel, ` +
-      `got input of shape [${v.shape}] (PyTorch raises the same); use a batch size > 1 or normalization: 'none'`);
+    throw new Error(`${opts.where}: batch normalization in training needs more than 1 value per channel, ` +
+      `got input of shape [${v.shape}] (PyTorch raises the same); use a batch size > 1${opts.remedy ? ` or ${opts.remedy}` : ''}`);
   }
 }
 
@@ -78,7 +80,7 @@ function syncBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchN
   const F = v.shape[v.rank - 1], localCount = v.size / F;
   const first = reducer.allReduce([...featureSums(v), localCount]);
   const count = first[F];
-  checkCount(count, v, opts.where);
+  checkCount(count, v, opts);
   const mean = Float32Array.from(first.subarray(0, F), (s) => s / count);
   const meanT = tf.tensor1d(mean);
   const squares = tf.tidy(() => tf.square(tf.sub(v, meanT)));

@@ -140,7 +140,7 @@ for (const backend of BACKENDS) {
     it('BatchNorm in Meta-ACON: training at batch 1 is a clear error; normalization "none" trains at batch 1', () => {
       const x = tf.tensor(randomArray(rng(22), 1 * 3 * 3 * 8), [1, 3, 3, 8]);
       const withBn = new MetaAconC({ name: 'meta1' });
-      assert.throws(() => withBn.apply(x, { training: true }), /MetaAconC 'meta1': batch normalization in training needs more than 1 value per channel, got input of shape \[1,16\]/);
+      assert.throws(() => withBn.apply(x, { training: true }), /MetaAconC 'meta1': batch normalization in training needs more than 1 value per channel, got input of shape \[1,16\].*or normalization: 'none'/);
       assert.doesNotThrow(() => withBn.apply(x, { training: false }));
       const none = new MetaAconC({ normalization: 'none' });
       none.build(x.shape);
