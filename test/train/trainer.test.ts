@@ -23,6 +23,15 @@ function syntheticSplit(count: number, seed: number): ImageSplit {
   return { images, labels, count, imageShape: [28, 28, 1] };
 }
 
+/** A ShuffleNetV2 0.5x (1,1,1) with Meta-ACON, batch 16, on one worker. */
+function tinyShuffleNetRun(o: { seed: number; epochs: number }): RunSettings {
+  return {
+    model: 'shufflenet', activation: 'metaAconC', widthMultiplier: 0.5, repeats: [1, 1, 1], seed: o.seed, epochs: o.epochs, batchSize: 16,
+    learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5, labelSmoothing: 0.1, workers: 1,
+  };
+}
+const quiet = { log: () => {} };
+
 describe('training runs', () => {
   before(() => initNodeBackend({ backend: 'wasm', log: () => {} }));
 
@@ -80,11 +89,7 @@ describe('training runs', () => {
 
   it('resuming after an interruption gives exactly the results of an uninterrupted run', async () => {
     const data = { train: syntheticSplit(64, 1), test: syntheticSplit(20, 2) };
-    const settings: RunSettings = {
-      model: 'shufflenet', activation: 'metaAconC', widthMultiplier: 0.5, repeats: [1, 1, 1], seed: 3, epochs: 3, batchSize: 16,
-      learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5, labelSmoothing: 0.1, workers: 1,
-    };
-    const quiet = { log: () => {} };
+    const settings = tinyShuffleNetRun({ seed: 3, epochs: 3 });
     const straight = await trainRun(settings, data, quiet);
     const dir = mkdtempSync(join(tmpdir(), 'acon-resume-'));
     const checkpointPath = join(dir, 'run.ckpt');
@@ -101,11 +106,7 @@ describe('training runs', () => {
 
   it('2 workers train the ShuffleNetV2 with Meta-ACON like 1 (synchronised batch norm)', async () => {
     const data = { train: syntheticSplit(48, 4), test: syntheticSplit(20, 5) };
-    const settings: RunSettings = {
-      model: 'shufflenet', activation: 'metaAconC', widthMultiplier: 0.5, repeats: [1, 1, 1], seed: 2, epochs: 1, batchSize: 16,
-      learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5, labelSmoothing: 0.1, workers: 1,
-    };
-    const quiet = { log: () => {} };
+    const settings = tinyShuffleNetRun({ seed: 2, epochs: 1 });
     const one = await trainRun(settings, data, quiet);
     const two = await trainRun({ ...settings, workers: 2 }, data, quiet);
     const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 + 1e-4 * Math.abs(b), `${what}: ${a} vs ${b}`);
