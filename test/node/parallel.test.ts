@@ -167,6 +167,18 @@ describe('DataParallelTrainer', () => {
     tf.dispose([bad.x, bad.y, good.x, good.y]);
   });
 
+  test('a worker that exits before a batch-norm barrier releases the calling thread waiting there', async () => {
+    const trainer = await DataParallelTrainer.create({
+      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 2, exit: true } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+    });
+    const { x, y } = batch(1, 5, [4], 3);
+    const t0 = performance.now();
+    await assert.rejects(trainer.step(x, y), /exited unexpectedly \(code 7\)/);
+    assert.ok(performance.now() - t0 < 10_000, 'released by the exit, not by the 60 s barrier timeout');
+    await trainer.dispose();
+    tf.dispose([x, y]);
+  });
+
   const failing = (at: string): DataParallelTrainerOptions => ({
     model: { module: FIXTURES, exportName: 'failing', options: { at } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
   });

@@ -36,17 +36,27 @@ export function resetCollective(b: CollectiveBuffers): void {
   Atomics.store(b.control, ABORTED, 0);
 }
 
-/** Coordinator side: wakes every replica waiting at a barrier and makes it throw `ABORTED_MESSAGE`. */
+/** Wakes every replica waiting at a barrier, now or later in this step, and makes it throw `ABORTED_MESSAGE`. */
 export function abortCollective(b: CollectiveBuffers): void {
   Atomics.store(b.control, ABORTED, 1);
   Atomics.notify(b.control, GENERATION);
 }
 
-/** One replica's view for one step: it is `rank` of `participants`, with batch share `weight`. */
+/**
+ * One replica's view for one step: it is `rank` of `participants`, with batch share `weight`.
+ * With `patienceMs`, waiting longer than that at a barrier throws: the coordinating thread cannot
+ * see a worker's crash while it blocks there, so it gives up instead of waiting forever.
+ */
 export class SharedMemoryReducer implements CrossReplicaReducer {
   private calls = 0;
 
-  constructor(private readonly b: CollectiveBuffers, private readonly rank: number, private readonly participants: number, readonly weight: number) {}
+  constructor(
+    private readonly b: CollectiveBuffers,
+    private readonly rank: number,
+    private readonly participants: number,
+    readonly weight: number,
+    private readonly patienceMs = Infinity,
+  ) {}
 
   allReduce(values: ArrayLike<number>, scale = 1): Float64Array {
     const { slots, replicas, slotLength: L } = this.b;
@@ -72,9 +82,14 @@ export class SharedMemoryReducer implements CrossReplicaReducer {
       Atomics.notify(c, GENERATION);
       return;
     }
+    const deadline = performance.now() + this.patienceMs;
     while (Atomics.load(c, GENERATION) === generation) {
       if (Atomics.load(c, ABORTED)) throw new Error(ABORTED_MESSAGE);
-      Atomics.wait(c, GENERATION, generation, 1000);
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new Error(`acon: replica ${this.rank} waited ${this.patienceMs / 1000} s at a batch-norm barrier for the others; did a worker crash?`);
+      }
+      Atomics.wait(c, GENERATION, generation, Math.min(1000, left));
     }
   }
 }

@@ -1,13 +1,15 @@
 /**
- * Messages between the coordinating thread and a replica worker. Every request gets one reply
- * (`ok` or `error`); `log` lines may come at any time. All Float32Arrays are views of
- * SharedArrayBuffers, so posting them shares memory instead of copying it.
+ * Messages between the coordinating thread and a replica worker. `init` goes to the worker's event
+ * loop and gets one reply (`ok` or `error`); after it the worker serves `step` requests on its step
+ * channel (`step_channel.ts`), one reply each. `log` lines may come at any time. All Float32Arrays
+ * are views of SharedArrayBuffers, so posting them shares memory instead of copying it.
  */
 import type { NodeBackendName } from '../backend.js';
 import type { CollectiveBuffers } from './collective.js';
 import type { LossSpec } from './loss.js';
 import type { ResolvedModelSpec } from './model_spec.js';
 import type { WeightLayout } from './replica.js';
+import type { ChannelEnd } from './step_channel.js';
 
 export interface InitRequest {
   type: 'init';
@@ -23,6 +25,8 @@ export interface InitRequest {
   stateOut: Float32Array;
   /** Shared memory for synchronised batch norm. */
   collective: CollectiveBuffers;
+  /** The worker's end of its step channel (its port is in the transfer list). */
+  steps: ChannelEnd;
 }
 
 /** Compute the gradient of the shard x `[n, ...]`, y `[n, classes]` at the current weights. */
@@ -41,14 +45,13 @@ export interface ShardSync {
   weight: number;
 }
 
-export type Request = InitRequest | StepRequest;
-
 export interface InitResult {
   backend: string;
   layout: WeightLayout;
 }
 
-export type Reply =
-  | { type: 'ok'; value: InitResult | number }
-  | { type: 'error'; message: string; stack?: string }
-  | { type: 'log'; message: string };
+export type Reply<T> =
+  | { type: 'ok'; value: T }
+  | { type: 'error'; message: string; stack?: string };
+
+export type LogLine = { type: 'log'; message: string };

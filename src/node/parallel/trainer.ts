@@ -1,15 +1,16 @@
 /**
- * Synchronous data-parallel training across worker threads (tfjs's wasm backend is single-threaded
- * in Node, so one replica per core is how training uses several cores).
+ * Synchronous data-parallel training on several threads (tfjs's wasm backend is single-threaded
+ * in Node, so one replica per core is how training uses several cores): replica 0 runs on the
+ * calling thread, the others in worker threads.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { withCrossReplicaReducer } from '../../layers/cross_replica.js';
 import { initNodeBackend, NODE_BACKENDS, type NodeBackendName } from '../backend.js';
 import type { LossSpec } from './loss.js';
 import { buildModel, isTypeScriptModule, resolveModelSpec, type ModelFactorySpec } from './model_spec.js';
 import { Replica } from './replica.js';
-import { ABORTED_MESSAGE, abortCollective, createCollectiveBuffers, resetCollective, type CollectiveBuffers } from './collective.js';
-import { InProcessRunner, type ShardRunner } from './runner.js';
+import { ABORTED_MESSAGE, abortCollective, createCollectiveBuffers, resetCollective, SharedMemoryReducer, type CollectiveBuffers } from './collective.js';
 import { SgdMomentum, type SgdSpec } from './sgd.js';
 import { shardSizes, weightedSum } from './sharding.js';
 import { WorkerRunner } from './worker_runner.js';
@@ -19,11 +20,11 @@ export interface DataParallelTrainerOptions {
   optimizer: SgdSpec;
   /** Default: softmax cross-entropy without label smoothing. */
   loss?: LossSpec;
-  /** Number of replicas. 1 trains on the calling thread, without worker threads. */
+  /** Number of replicas: the calling thread and `workers − 1` worker threads. */
   workers: number;
   /**
-   * Backend of the replicas. Default: the calling thread's active backend if it is wasm or cpu,
-   * else what `initNodeBackend` picks. With `workers: 1` a given value is selected on the calling thread.
+   * Backend of the replicas, selected on the calling thread too (as `initNodeBackend` does).
+   * Default: the calling thread's active backend, which the workers use too if it is wasm or cpu.
    */
   backend?: NodeBackendName;
   /** Receives backend lines (from workers too, prefixed `[worker k]`). Default: `console.error`. */
@@ -38,11 +39,18 @@ export interface StepOptions {
 const floats = (n: number, shared: boolean): Float32Array => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
 
 /**
+ * How long the calling thread waits at a batch-norm barrier before it concludes that a worker
+ * died there (it cannot see the worker's exit event while it blocks).
+ */
+const BARRIER_PATIENCE_MS = 60_000;
+
+/**
  * Trains one model as W replicas. Each step splits the batch of N rows into W contiguous shards of
- * ⌊N/W⌋ or ⌈N/W⌉ rows; replica k computes g_k, the gradient of its shard's mean loss; the
- * coordinating (calling) thread forms g = Σ_k (n_k/N)·g_k, the gradient of the full batch's mean
- * loss, and applies one SGD-momentum update to the single copy of the weights, which all replicas
- * read from shared memory at the start of the next step.
+ * ⌊N/W⌋ or ⌈N/W⌉ rows; replica k computes g_k, the gradient of its shard's mean loss (replica 0
+ * on the calling thread, at the same time as the workers); the calling thread then forms
+ * g = Σ_k (n_k/N)·g_k, the gradient of the full batch's mean loss, and applies one SGD-momentum
+ * update to the single copy of the weights, which all replicas read from shared memory at the
+ * start of the next step.
  *
  * Batch norm (`TorchBatchNorm`, and MetaAconC's) is synchronised: in the forward pass the replicas
  * all-reduce per-channel sums, so every shard is normalised with the whole batch's mean and
@@ -60,8 +68,11 @@ export class DataParallelTrainer {
   private disposed = false;
 
   private constructor(
+    /** Replica 0, on the calling thread; its model is the one `getModel()` returns. */
     private readonly replica: Replica,
-    private readonly runners: ShardRunner[],
+    private readonly backend: string,
+    /** Replicas 1..W−1. */
+    private readonly remotes: WorkerRunner[],
     private readonly optimizer: SgdMomentum,
     private readonly params: Float32Array,
     private readonly state: Float32Array,
@@ -79,7 +90,8 @@ export class DataParallelTrainer {
     const log = opts.log ?? ((msg: string) => console.error(msg));
     const loss = opts.loss ?? { type: 'softmaxCrossEntropy' };
     const spec = resolveModelSpec(opts.model);
-    if (W === 1 && opts.backend) await initNodeBackend({ backend: opts.backend, log });
+    if (opts.backend) await initNodeBackend({ backend: opts.backend, log });
+    const backend = tf.getBackend();
     const model = await buildModel(spec);
     let replica: Replica, optimizer: SgdMomentum;
     try {
@@ -97,7 +109,7 @@ export class DataParallelTrainer {
     const statesOut = Array.from({ length: W }, (_, k) => stateBuf.subarray(k * S, (k + 1) * S));
     replica.save(params, state);
 
-    if (W === 1) return new DataParallelTrainer(replica, [new InProcessRunner(replica, { params, state, grad: grads[0], stateOut: statesOut[0] }, tf.getBackend())], optimizer, params, state, grads, statesOut);
+    if (W === 1) return new DataParallelTrainer(replica, backend, [], optimizer, params, state, grads, statesOut);
 
     if (model.layers.some((l) => l.getClassName() === 'BatchNormalization')) {
       log('acon: this model has tfjs BatchNormalization layers, which normalise each replica\'s shard separately; TorchBatchNorm synchronises across replicas');
@@ -106,33 +118,31 @@ export class DataParallelTrainer {
     const widest = Math.max(0, ...replica.layout.state.map((s) => s.reduce((a, b) => a * b, 1)));
     const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 1));
 
-    const current = tf.getBackend();
-    const backend = opts.backend ?? ((NODE_BACKENDS as readonly string[]).includes(current) ? (current as NodeBackendName) : undefined);
-    const started = await Promise.allSettled(grads.map((grad, k) =>
-      WorkerRunner.start(k, { type: 'init', model: spec, loss, backend, params, state, grad, stateOut: statesOut[k], collective }, isTypeScriptModule(spec), log)));
-    const runners = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const workerBackend = (NODE_BACKENDS as readonly string[]).includes(backend) ? (backend as NodeBackendName) : undefined;
+    const started = await Promise.allSettled(grads.slice(1).map((grad, i) =>
+      WorkerRunner.start(i + 1, { type: 'init', model: spec, loss, backend: workerBackend, params, state, grad, stateOut: statesOut[i + 1], collective }, isTypeScriptModule(spec), log)));
+    const remotes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
-    const mismatch = runners.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
+    const mismatch = remotes.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
     if (failed || mismatch) {
-      await Promise.all(runners.map((r) => r.dispose()));
+      await Promise.all(remotes.map((r) => r.dispose()));
       model.dispose();
       if (failed) throw failed.reason;
       throw new Error(`acon: the model built in worker threads has weight shapes ${JSON.stringify(mismatch!.layout)}, ` +
         `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`);
     }
-    return new DataParallelTrainer(replica, runners, optimizer, params, state, grads, statesOut, collective);
+    return new DataParallelTrainer(replica, backend, remotes, optimizer, params, state, grads, statesOut, collective);
   }
 
   /** Number of replicas. */
   get workers(): number {
-    return this.runners.length;
+    return 1 + this.remotes.length;
   }
 
-  /** The backend each replica runs on. */
+  /** The backend each replica runs on (replica 0: the calling thread's). */
   get backends(): string[] {
-    return this.runners.map((r) => r.backend);
+    return [this.backend, ...this.remotes.map((r) => r.backend)];
   }
-
   /**
    * One synchronous training step on the batch x `[N, ...inputShape]` with labels y: class indices
    * `[N]` or target distributions `[N, classes]`. Resolves to the batch's mean loss (before the
@@ -173,7 +183,7 @@ export class DataParallelTrainer {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.all(this.runners.map((r) => r.dispose()));
+    await Promise.all(this.remotes.map((r) => r.dispose()));
     this.replica.model.dispose();
   }
 
@@ -188,8 +198,8 @@ export class DataParallelTrainer {
       throw new Error(`acon: expected y of shape [${n}] (class indices) or [${n}, ${C}], got [${y.shape}]`);
     }
     if (this.x.length < n * rowSize) {
-      this.x = floats(n * rowSize, this.runners.length > 1);
-      this.y = floats(n * C, this.runners.length > 1);
+      this.x = floats(n * rowSize, this.workers > 1);
+      this.y = floats(n * C, this.workers > 1);
     }
     this.x.set(x.dataSync());
     if (y.rank === 1) {
@@ -200,24 +210,38 @@ export class DataParallelTrainer {
       this.y.set(y.dataSync());
     }
 
-    const sizes = shardSizes(n, this.runners.length);
+    const sizes = shardSizes(n, this.workers);
     const active = sizes.flatMap((size, k) => (size > 0 ? [k] : []));
     const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
-    if (this.collective) resetCollective(this.collective);
-    const jobs = active.map((k, rank) => {
+    const shard = (k: number) => {
       const start = starts[k], end = start + sizes[k];
-      const job = this.runners[k].step(this.x.subarray(start * rowSize, end * rowSize), this.y.subarray(start * C, end * C), sizes[k],
-        { rank, participants: active.length, weight: sizes[k] / n });
-      // A replica that fails mid-step would leave the others waiting at a batch-norm barrier.
-      return job.catch((e: unknown) => {
-        if (this.collective) abortCollective(this.collective);
-        throw e;
-      });
+      return { x: this.x.subarray(start * rowSize, end * rowSize), y: this.y.subarray(start * C, end * C), n: sizes[k] };
+    };
+    const failedRemote = this.remotes.find((r) => r.failed);
+    if (failedRemote) throw failedRemote.failed;
+    if (this.collective) resetCollective(this.collective);
+    // Shard 0 (never empty) is the calling thread's; the workers start on theirs first.
+    active.forEach((k, rank) => {
+      if (k > 0) this.remotes[k - 1].send({ type: 'step', ...shard(k), sync: { rank, participants: active.length, weight: sizes[k] / n } });
     });
+    let local: PromiseSettledResult<number>;
+    try {
+      const { x: x0, y: y0, n: n0 } = shard(0);
+      const reducer = this.collective && active.length > 1 ? new SharedMemoryReducer(this.collective, 0, active.length, n0 / n, BARRIER_PATIENCE_MS) : undefined;
+      this.replica.load(this.params, this.state);
+      local = { status: 'fulfilled', value: withCrossReplicaReducer(reducer, () => this.replica.gradients(x0, y0, n0, this.grads[0], this.statesOut[0])) };
+    } catch (e) {
+      // A replica that fails mid-step would leave the others waiting at a batch-norm barrier.
+      if (this.collective) abortCollective(this.collective);
+      local = { status: 'rejected', reason: e };
+    }
     // Wait for every shard, so no replica still reads the buffers when the caller moves on.
-    const results = await Promise.allSettled(jobs);
-    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (failures.length) throw failures.find((e) => !(e instanceof Error && e.message.endsWith(ABORTED_MESSAGE))) ?? failures[0];
+    const remote = await Promise.allSettled(active.slice(1).map((k) => this.remotes[k - 1].receive()));
+    const results = [local, ...remote];
+    // A worker's own error explains the others' (aborted barriers, the calling thread's timed-out wait).
+    const failures = [...remote, local].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const aborted = (e: unknown) => e instanceof Error && e.message.endsWith(ABORTED_MESSAGE);
+    if (failures.length) throw failures.find((e) => !aborted(e)) ?? failures[0];
 
     const weights = active.map((k) => sizes[k] / n);
     weightedSum(this.gradSum, active.map((k) => this.grads[k]), weights);

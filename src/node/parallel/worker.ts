@@ -1,42 +1,47 @@
-/** Entry point of a replica worker: serves the requests of `protocol.ts`, one at a time, in order. */
+/**
+ * Entry point of a replica worker: builds its replica on the `init` message, then serves step
+ * requests on its step channel until it is terminated.
+ */
 import { parentPort } from 'node:worker_threads';
 import { withCrossReplicaReducer } from '../../layers/cross_replica.js';
 import { initNodeBackend } from '../backend.js';
-import { SharedMemoryReducer } from './collective.js';
+import { abortCollective, SharedMemoryReducer } from './collective.js';
 import { buildModel } from './model_spec.js';
-import type { InitRequest, InitResult, Reply, Request } from './protocol.js';
+import type { InitRequest, InitResult, LogLine, Reply, StepRequest } from './protocol.js';
 import { Replica } from './replica.js';
+import { serveStepChannel } from './step_channel.js';
 
 const port = parentPort;
 if (!port) throw new Error('acon: parallel/worker.js must run in a worker thread');
-const post = (reply: Reply) => port.postMessage(reply);
+const post = (message: Reply<InitResult> | LogLine) => port.postMessage(message);
 
-let replica: Replica | undefined;
-let slots: InitRequest | undefined;
-
-async function handle(req: Request): Promise<InitResult | number> {
-  if (req.type === 'init') {
-    const backend = await initNodeBackend({ backend: req.backend, log: (message) => post({ type: 'log', message }) });
-    replica = new Replica(await buildModel(req.model), req.loss);
-    slots = req;
-    return { backend, layout: replica.layout };
-  }
-  if (!replica || !slots) throw new Error('step before init');
-  const { params, state, grad, stateOut, collective } = slots, r = replica;
-  r.load(params, state);
-  const { rank, participants, weight } = req.sync;
-  const reducer = participants > 1 ? new SharedMemoryReducer(collective, rank, participants, weight) : undefined;
-  return withCrossReplicaReducer(reducer, () => r.gradients(req.x, req.y, req.n, grad, stateOut));
+function errorReply(e: unknown): Reply<never> {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { type: 'error', message: err.message, stack: err.stack };
 }
 
-let queue = Promise.resolve();
-port.on('message', (req: Request) => {
-  queue = queue.then(async () => {
+port.once('message', async (init: InitRequest) => {
+  let replica: Replica;
+  try {
+    const backend = await initNodeBackend({ backend: init.backend, log: (message) => post({ type: 'log', message }) });
+    replica = new Replica(await buildModel(init.model), init.loss);
+    post({ type: 'ok', value: { backend, layout: replica.layout } });
+  } catch (e) {
+    post(errorReply(e));
+    return;
+  }
+  const { params, state, grad, stateOut, collective } = init;
+  // A replica that stops mid-step (process.exit in a layer) must not leave the others at a barrier.
+  process.on('exit', () => abortCollective(collective));
+  serveStepChannel<StepRequest, Reply<number>>(init.steps, (req) => {
     try {
-      post({ type: 'ok', value: await handle(req) });
+      replica.load(params, state);
+      const { rank, participants, weight } = req.sync;
+      const reducer = participants > 1 ? new SharedMemoryReducer(collective, rank, participants, weight) : undefined;
+      return { type: 'ok', value: withCrossReplicaReducer(reducer, () => replica.gradients(req.x, req.y, req.n, grad, stateOut)) };
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      post({ type: 'error', message: err.message, stack: err.stack });
+      abortCollective(collective);
+      return errorReply(e);
     }
   });
 });

@@ -1,13 +1,14 @@
 /**
- * The coordinator's end of one replica worker: request/reply over postMessage. An error thrown
- * while serving a request rejects that request (the worker stays usable); a crash or exit rejects
- * the pending request and every later one, so a dead worker never leaves a caller waiting.
+ * The coordinator's end of one replica worker. `init` is a request/reply over `postMessage`; steps
+ * go over the worker's step channel. An error thrown while serving a request rejects that request
+ * (the worker stays usable); a crash or exit rejects the pending request and every later one, so a
+ * dead worker never leaves a caller waiting.
  */
 import type { Worker } from 'node:worker_threads';
-import type { InitRequest, InitResult, Reply, Request, ShardSync, StepRequest } from './protocol.js';
+import type { InitRequest, InitResult, LogLine, Reply, StepRequest } from './protocol.js';
 import type { WeightLayout } from './replica.js';
-import type { ShardRunner } from './runner.js';
 import { spawnReplicaWorker } from './spawn.js';
+import { createStepChannel, StepChannelClient } from './step_channel.js';
 
 /** An error from worker `worker`, with the worker's message (and its stack when it threw). */
 export class WorkerError extends Error {
@@ -17,35 +18,53 @@ export class WorkerError extends Error {
   }
 }
 
-export class WorkerRunner implements ShardRunner {
-  private pending?: { resolve: (value: InitResult | number) => void; reject: (e: Error) => void };
+/**
+ * How long `receive()` blocks the calling thread for a reply before it waits asynchronously, so
+ * that a worker's crash (an event) can be noticed. Replies normally come within a few ms of the
+ * calling thread's own shard.
+ */
+const BLOCKING_WAIT_MS = 100;
+
+export class WorkerRunner {
+  private pendingInit?: { resolve: (value: InitResult) => void; reject: (e: Error) => void };
+  private readonly initialised: Promise<InitResult>;
   /** Set once the worker can no longer serve requests. */
   private failure?: Error;
   private info?: InitResult;
+  private readonly steps: StepChannelClient<StepRequest, Reply<number>>;
 
-  private constructor(private readonly index: number, private readonly worker: Worker, log: (msg: string) => void) {
-    worker.on('message', (reply: Reply) => {
+  private constructor(private readonly index: number, private readonly worker: Worker, init: Omit<InitRequest, 'steps'>, log: (msg: string) => void) {
+    this.initialised = new Promise((resolve, reject) => {
+      this.pendingInit = { resolve, reject };
+    });
+    const channel = createStepChannel();
+    this.steps = new StepChannelClient(channel.coordinator);
+    worker.on('message', (reply: Reply<InitResult> | LogLine) => {
       if (reply.type === 'log') return log(`[worker ${index}] ${reply.message}`);
-      const p = this.pending;
-      this.pending = undefined;
-      worker.unref();
+      const p = this.pendingInit;
+      this.pendingInit = undefined;
       if (reply.type === 'ok') p?.resolve(reply.value);
       else p?.reject(new WorkerError(index, reply.message, reply.stack));
     });
     worker.on('error', (e: unknown) => this.fail(e instanceof Error ? new WorkerError(index, e.message, e.stack) : new WorkerError(index, String(e))));
     worker.on('messageerror', (e) => this.fail(new WorkerError(index, `unreadable message: ${e.message}`)));
     worker.on('exit', (code) => this.fail(new WorkerError(index, `exited unexpectedly (code ${code})`)));
+    const request: InitRequest = { ...init, steps: channel.worker };
+    worker.postMessage(request, [channel.worker.port]);
   }
 
   /** Spawns worker `index` and builds its replica; rejects (with the worker terminated) if that fails. */
-  static async start(index: number, init: InitRequest, modelIsTypeScript: boolean, log: (msg: string) => void): Promise<WorkerRunner> {
-    const runner = new WorkerRunner(index, spawnReplicaWorker(modelIsTypeScript), log);
+  static async start(index: number, init: Omit<InitRequest, 'steps'>, modelIsTypeScript: boolean, log: (msg: string) => void): Promise<WorkerRunner> {
+    const worker = spawnReplicaWorker(modelIsTypeScript);
+    const runner = new WorkerRunner(index, worker, init, log);
     try {
-      runner.info = (await runner.request(init)) as InitResult;
+      runner.info = await runner.initialised;
     } catch (e) {
       await runner.dispose();
       throw e;
     }
+    // Referenced only during a step, so an idle trainer does not keep the process alive.
+    worker.unref();
     return runner;
   }
 
@@ -57,9 +76,29 @@ export class WorkerRunner implements ShardRunner {
     return this.info!.layout;
   }
 
-  async step(x: Float32Array, y: Float32Array, n: number, sync: ShardSync): Promise<number> {
-    const req: StepRequest = { type: 'step', x, y, n, sync };
-    return (await this.request(req)) as number;
+  /** Why the worker can no longer serve steps, if it cannot. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Starts a step on the worker; `receive()` gets its result. */
+  send(req: StepRequest): void {
+    if (this.failure) throw this.failure;
+    // Referenced until the reply is in, so that the process lives to see the worker exit mid-step.
+    this.worker.ref();
+    this.steps.send(req);
+  }
+
+  /** The shard loss of the step started by `send`, or its error. */
+  async receive(): Promise<number> {
+    let reply: Reply<number>;
+    try {
+      reply = this.steps.receiveSync(BLOCKING_WAIT_MS) ?? (await this.steps.receive(() => this.failure));
+    } finally {
+      this.worker.unref();
+    }
+    if (reply.type === 'error') throw new WorkerError(this.index, reply.message, reply.stack);
+    return reply.value;
   }
 
   async dispose(): Promise<void> {
@@ -67,20 +106,10 @@ export class WorkerRunner implements ShardRunner {
     await this.worker.terminate();
   }
 
-  private request(req: Request): Promise<InitResult | number> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.pending) return Promise.reject(new Error(`acon worker ${this.index}: a request is already pending`));
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      // Referenced only while a reply is awaited, so an idle trainer does not keep the process alive.
-      this.worker.ref();
-      this.worker.postMessage(req);
-    });
-  }
-
   private fail(e: Error): void {
     this.failure ??= e;
-    this.pending?.reject(this.failure);
-    this.pending = undefined;
+    this.steps.wake();
+    this.pendingInit?.reject(this.failure);
+    this.pendingInit = undefined;
   }
 }
