@@ -1,8 +1,9 @@
 /**
  * Data-parallel training throughput: images/s of SGD steps (batch 128, 28×28×1, 10 classes) with
  * 1 replica (the calling thread) and 2 (the calling thread and a worker), per backend and model,
- * and the 2-vs-1 ratio of median step times (target ≥ 1.7 on 2 cores). A configuration that cannot train (wasm convolutions without the
- * training kernels) is recorded with `extra.skipped` and the reason.
+ * and the 2-vs-1 ratio of median step times (target ≥ 1.7 on 2 cores), in the steady state after a
+ * warm-up. A configuration that cannot train (wasm convolutions without the training kernels) is
+ * recorded with `extra.skipped` and the reason.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,43 +19,57 @@ const BATCH = 128, SHAPE = [BATCH, 28, 28, 1], TARGET = 1.7;
 const quiet = () => {};
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-interface Iterations { rounds: number; warmup: number; timed: number }
+interface Iterations {
+  /** Each trainer trains at least this long, and `warmupSteps` steps, before timing starts. */
+  warmupMs: number;
+  warmupSteps: number;
+  rounds: number;
+  /** Timed steps per trainer and round. */
+  timed: number;
+}
 
 /**
- * Ms per training step (median) with 1 and 2 replicas, measured one trainer at a time, in A-B
- * rounds so that slow drift in the machine's load affects both alike (steps of two live trainers
- * interleaved evict each other's caches and understate the speed-up), and each round's 2-vs-1
- * ratio of medians, which shows the spread. Throws if the model cannot train on this backend.
+ * Steady-state ms per training step (median) with 1 and 2 replicas, and each round's 2-vs-1 ratio
+ * of medians, which shows the spread. Both trainers stay alive: each is first warmed up, because
+ * V8 keeps optimising tfjs's JavaScript (on background threads) for tens of seconds after a
+ * worker starts, which a 2-core machine running two replicas pays for in step time; then they
+ * take turns, a round of timed steps each, so that slow drift in the machine's load affects both
+ * alike (interleaving single steps would let them evict each other's caches). Throws if the model
+ * cannot train on this backend.
  */
 async function measure(backend: NodeBackendName, exportName: string, iters: Iterations): Promise<{ ms: [number, number]; ratio: number; roundRatios: number[] }> {
   const x = tf.randomUniform(SHAPE), y = tf.randomUniform([BATCH], 0, 10, 'int32');
-  const times: [number[], number[]] = [[], []];
-  const roundRatios: number[] = [];
+  const trainers: DataParallelTrainer[] = [];
   try {
+    for (const workers of [1, 2]) {
+      trainers.push(await DataParallelTrainer.create({
+        model: { module: MODELS, exportName }, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, workers, backend, log: quiet,
+      }));
+    }
+    for (const trainer of trainers) {
+      const t0 = performance.now();
+      for (let i = 0; i < iters.warmupSteps || performance.now() - t0 < iters.warmupMs; i++) await trainer.step(x, y);
+    }
+    const times: [number[], number[]] = [[], []];
+    const roundRatios: number[] = [];
     for (let round = 0; round < iters.rounds; round++) {
-      const roundMs: number[] = [];
-      for (const workers of [1, 2]) {
-        const trainer = await DataParallelTrainer.create({
-          model: { module: MODELS, exportName }, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, workers, backend, log: quiet,
-        });
-        try {
-          const round: number[] = [];
-          for (let i = 0; i < iters.warmup + iters.timed; i++) {
-            const t0 = performance.now();
-            await trainer.step(x, y);
-            if (i >= iters.warmup) round.push(performance.now() - t0);
-          }
-          times[workers - 1].push(...round);
-          roundMs.push(median(round));
-        } finally {
-          await trainer.dispose();
+      const roundMs = [];
+      for (const [k, trainer] of trainers.entries()) {
+        const steps: number[] = [];
+        for (let i = 0; i < iters.timed; i++) {
+          const t0 = performance.now();
+          await trainer.step(x, y);
+          steps.push(performance.now() - t0);
         }
+        times[k].push(...steps);
+        roundMs.push(median(steps));
       }
       roundRatios.push(roundMs[0] / roundMs[1]);
     }
     const ms: [number, number] = [median(times[0]), median(times[1])];
     return { ms, ratio: ms[0] / ms[1], roundRatios };
   } finally {
+    await Promise.all(trainers.map((t) => t.dispose()));
     tf.dispose([x, y]);
   }
 }
@@ -66,10 +81,11 @@ const suite: BenchSuite = {
     for (const backend of ['wasm', 'cpu'] as const) {
       await initNodeBackend({ backend, log: quiet });
       for (const [exportName, label] of [['denseNet', 'dense 784-256-128-10'], ['plainNet', 'plain conv net'], ['shuffleNet', 'ShuffleNetV2 0.5x relu']]) {
-        // Fresh workers need a few steps before V8 has optimised their wasm and JS. The small nets
-        // take ~40 ms a step: enough steps that the machine's jitter averages out of the medians.
+        // The small nets take ~20–120 ms a step: enough steps that the machine's jitter averages
+        // out of the medians. Steps of the ShuffleNetV2 take 0.2–5 s.
         const small = exportName !== 'shuffleNet';
-        const iters: Iterations = quick ? { rounds: 1, warmup: 2, timed: 4 } : small ? { rounds: 3, warmup: 6, timed: 30 } : { rounds: 2, warmup: 4, timed: 12 };
+        const iters: Iterations = quick ? { warmupMs: 1000, warmupSteps: 2, rounds: 1, timed: 4 }
+          : small ? { warmupMs: 20_000, warmupSteps: 10, rounds: 3, timed: 30 } : { warmupMs: 20_000, warmupSteps: 4, rounds: 2, timed: 12 };
         const base = { suite: 'node.parallel', case: `train ${label} b${BATCH}`, backend, shape: SHAPE };
         try {
           const { ms, ratio, roundRatios } = await measure(backend, exportName, iters);

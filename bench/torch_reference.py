@@ -32,10 +32,10 @@ def step():
     return loss.item()
 
 
-for _ in range(5):
+for _ in range(10):
     step()
 times = []
-for _ in range(20):
+for _ in range(60):
     t0 = time.perf_counter()
     step()
     times.append(time.perf_counter() - t0)

@@ -27,7 +27,7 @@ const common: FlagSpec[] = [
   { name: 'out', kind: 'string', value: 'DIR', default: 'runs/compare', help: 'output directory (results.json, report.html, checkpoints/)' },
   { name: 'resume', kind: 'bool', help: 'continue interrupted runs from their last complete epoch' },
   { name: 'json', kind: 'bool', help: 'print results.json to stdout instead of the table' },
-  { name: 'workers', kind: 'int', value: 'W', default: Math.min(2, cpus().length), help: 'worker threads per run (data-parallel)' },
+  { name: 'workers', kind: 'int', value: 'W', default: Math.min(2, cpus().length), help: 'threads per run: data-parallel replicas, the main thread and W−1 worker threads' },
   { name: 'backend', kind: 'string', value: 'NAME', choices: NODE_BACKENDS, help: 'TensorFlow.js backend (default: ACON_BACKEND, else wasm)' },
   { name: 'help', kind: 'bool', help: 'show this help' },
 ];

@@ -55,6 +55,7 @@ describe('DataParallelTrainer', () => {
     await initNodeBackend({ backend: 'cpu', log: quiet });
   });
 
+  const syncBn = { exportName: 'syncBnConvNet', options: { seed: 2, classes: 3 }, shape: [6, 6, 2], classes: 3, steps: 4 };
   const dense = { exportName: 'mlp', options: { inputs: 8, hidden: 16, classes: 4, seed: 3, l2: 0.01 }, shape: [8], classes: 4 };
 
   test('workers: 1 equals plain tfjs training (tf.train.momentum, label smoothing, L2)', async () => {
@@ -124,19 +125,19 @@ describe('DataParallelTrainer', () => {
     tf.dispose([x, y, one.h, two.h, expected]);
   });
 
-  test('no tensor leak across 100 steps (class-index and one-hot labels)', async () => {
-    const trainer = await DataParallelTrainer.create({ model: { module: FIXTURES, exportName: 'mlp', options: dense.options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 1, log: quiet });
-    const { x, y } = batch(1, 6, dense.shape, dense.classes);
-    const oneHot = tf.oneHot(y, dense.classes);
-    await trainer.step(x, y);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 100; i++) await trainer.step(x, i % 2 ? y : oneHot);
-    assert.equal(tf.memory().numTensors, before);
-    await trainer.dispose();
-    tf.dispose([x, y, oneHot]);
+  test('no tensor leak across 100 steps on the calling thread (class-index and one-hot labels; 1 and 2 replicas)', async () => {
+    for (const workers of [1, 2]) {
+      const trainer = await DataParallelTrainer.create({ model: { module: FIXTURES, exportName: 'syncBnConvNet', options: syncBn.options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers, backend: 'cpu', log: quiet });
+      const { x, y } = batch(1, 6, syncBn.shape, syncBn.classes);
+      const oneHot = tf.oneHot(y, syncBn.classes);
+      await trainer.step(x, y);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 100; i++) await trainer.step(x, i % 2 ? y : oneHot);
+      assert.equal(tf.memory().numTensors, before, `${workers} replica(s)`);
+      await trainer.dispose();
+      tf.dispose([x, y, oneHot]);
+    }
   });
-
-  const syncBn = { exportName: 'syncBnConvNet', options: { seed: 2, classes: 3 }, shape: [6, 6, 2], classes: 3, steps: 4 };
 
   test('synchronised batch norm: 2 workers equal 1 worker (conv, depthwise, MetaAconC; shards of 4 + 3 rows)', async () => {
     const one = await train({ ...syncBn, workers: 1, n: 7 });

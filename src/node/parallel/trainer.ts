@@ -143,6 +143,7 @@ export class DataParallelTrainer {
   get backends(): string[] {
     return [this.backend, ...this.remotes.map((r) => r.backend)];
   }
+
   /**
    * One synchronous training step on the batch x `[N, ...inputShape]` with labels y: class indices
    * `[N]` or target distributions `[N, classes]`. Resolves to the batch's mean loss (before the
