@@ -168,6 +168,19 @@ describe('DataParallelTrainer', () => {
     tf.dispose([bad.x, bad.y, good.x, good.y]);
   });
 
+  test('the calling thread failing before a batch-norm barrier releases the workers: the step rejects with its error', async () => {
+    const trainer = await DataParallelTrainer.create({
+      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 3, onMainThread: true } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+    });
+    const bad = batch(1, 5, [4], 3), good = batch(2, 4, [4], 3);
+    const before = trainer.snapshot().params;
+    await assert.rejects(trainer.step(bad.x, bad.y), (e: Error) => !(e instanceof WorkerError) && /sabotaged forward pass/.test(e.message));
+    assert.deepEqual(trainer.snapshot().params, before, 'a failed step leaves the weights unchanged');
+    assert.ok(Number.isFinite(await trainer.step(good.x, good.y)), 'the trainer works again after the failed step');
+    await trainer.dispose();
+    tf.dispose([bad.x, bad.y, good.x, good.y]);
+  });
+
   test('a worker that exits before a batch-norm barrier releases the calling thread waiting there', async () => {
     const trainer = await DataParallelTrainer.create({
       model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 2, exit: true } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
