@@ -25,6 +25,7 @@ function echoWorker() {
 describe('step channel', () => {
   test('requests get their replies in order, synchronously; shared views stay shared', async () => {
     const { worker, client } = echoWorker();
+    assert.throws(() => client.receiveSync(1), /no request is pending/);
     const data = new Float32Array(new SharedArrayBuffer(16));
     for (let k = 1; k <= 50; k++) {
       data[0] = k;

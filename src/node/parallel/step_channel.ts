@@ -2,8 +2,8 @@
  * Request/reply between the coordinating thread and one replica worker without either event loop:
  * messages go through a MessageChannel that neither side listens on (both read it with
  * `receiveMessageOnPort`), and two shared counters, waited on with `Atomics.wait`, say when one is
- * there. A request reaches a waiting worker in about 10 µs, where a `postMessage` to its event
- * loop took ~0.3 ms each way: a few percent of a small net's step.
+ * there. A request and its reply take about 10 µs here, where a `postMessage` to the other
+ * thread's event loop took ~0.3 ms each way: a few percent of a small net's step.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
@@ -50,6 +50,7 @@ export class StepChannelClient<Req, Rep> {
 
   /** The reply to the pending request, blocking this thread for at most `timeoutMs`; undefined if it has not come by then. */
   receiveSync(timeoutMs: number): Rep | undefined {
+    this.assertPending();
     const c = this.end.counters, deadline = performance.now() + timeoutMs;
     for (;;) {
       const replies = Atomics.load(c, REPLIES);
@@ -65,6 +66,7 @@ export class StepChannelClient<Req, Rep> {
    * rejects with `gaveUp()`'s error once it returns one, checked every `pollMs` and on `wake()`.
    */
   async receive(gaveUp: () => Error | undefined, pollMs = 200): Promise<Rep> {
+    this.assertPending();
     const c = this.end.counters;
     for (;;) {
       const replies = Atomics.load(c, REPLIES);
@@ -78,6 +80,10 @@ export class StepChannelClient<Req, Rep> {
   /** Makes a waiting `receive()` check `gaveUp` now. */
   wake(): void {
     Atomics.notify(this.end.counters, REPLIES);
+  }
+
+  private assertPending(): void {
+    if (this.idle) throw new Error('acon: step channel: no request is pending');
   }
 
   private takeReply(): Rep {
