@@ -157,28 +157,29 @@ describe('DataParallelTrainer', () => {
     assertSameRun(two, one, 'sync BN, 2 wasm workers (2 + 1 rows)');
   });
 
-  test('a replica failing before a batch-norm barrier releases the others: the step rejects with its error', async () => {
+  /**
+   * With 2 replicas of `failingBeforeSyncBn` (options), a step on 5 rows (shards of 3 + 2) rejects
+   * as `expected` says and leaves the weights unchanged; a step on `goodRows` rows then works.
+   */
+  async function failThenRecover(options: Json, goodRows: number, expected: (e: Error) => boolean): Promise<void> {
     const trainer = await DataParallelTrainer.create({
-      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 2 } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
     });
-    const bad = batch(1, 5, [4], 3), good = batch(2, 6, [4], 3);
-    await assert.rejects(trainer.step(bad.x, bad.y), (e: Error) => e instanceof WorkerError && /sabotaged forward pass/.test(e.message));
-    assert.ok(Number.isFinite(await trainer.step(good.x, good.y)), 'the trainer works again after the failed step');
-    await trainer.dispose();
-    tf.dispose([bad.x, bad.y, good.x, good.y]);
-  });
-
-  test('the calling thread failing before a batch-norm barrier releases the workers: the step rejects with its error', async () => {
-    const trainer = await DataParallelTrainer.create({
-      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 3, onMainThread: true } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
-    });
-    const bad = batch(1, 5, [4], 3), good = batch(2, 4, [4], 3);
+    const bad = batch(1, 5, [4], 3), good = batch(2, goodRows, [4], 3);
     const before = trainer.snapshot().params;
-    await assert.rejects(trainer.step(bad.x, bad.y), (e: Error) => !(e instanceof WorkerError) && /sabotaged forward pass/.test(e.message));
+    await assert.rejects(trainer.step(bad.x, bad.y), expected);
     assert.deepEqual(trainer.snapshot().params, before, 'a failed step leaves the weights unchanged');
     assert.ok(Number.isFinite(await trainer.step(good.x, good.y)), 'the trainer works again after the failed step');
     await trainer.dispose();
     tf.dispose([bad.x, bad.y, good.x, good.y]);
+  }
+
+  test('a worker failing before a batch-norm barrier releases the others: the step rejects with its error', async () => {
+    await failThenRecover({ rows: 2 }, 6, (e) => e instanceof WorkerError && /sabotaged forward pass/.test(e.message));
+  });
+
+  test('the calling thread failing before a batch-norm barrier releases the workers: the step rejects with its error', async () => {
+    await failThenRecover({ rows: 3, onMainThread: true }, 4, (e) => !(e instanceof WorkerError) && /sabotaged forward pass/.test(e.message));
   });
 
   test('a worker that exits before a batch-norm barrier releases the calling thread waiting there', async () => {
