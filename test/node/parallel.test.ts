@@ -24,10 +24,11 @@ function batch(seed: number, n: number, shape: number[], classes: number): { x: 
 interface Run { losses: number[]; weights: Float32Array[] }
 
 /** Trains `steps` steps (batch seeds 1.., learning rate 0.2/(1+t)) and returns losses and final weights. */
-async function train(opts: { workers: number; backend?: NodeBackendName; exportName: string; options: Json; loss?: LossSpec; nesterov?: boolean; steps: number; n: number; shape: number[]; classes: number }): Promise<Run> {
+async function train(opts: { workers: number; backend?: NodeBackendName; exportName: string; options: Json; loss?: LossSpec; nesterov?: boolean; decayKernels?: boolean; steps: number; n: number; shape: number[]; classes: number }): Promise<Run> {
+  const decay = opts.decayKernels ? { weightDecay: 0.05, decayWeights: (w: { name: string }) => w.name.endsWith('kernel') } : {};
   const trainer = await DataParallelTrainer.create({
     model: { module: FIXTURES, exportName: opts.exportName, options: opts.options },
-    optimizer: { type: 'sgd', learningRate: 0.2, momentum: 0.9, nesterov: opts.nesterov },
+    optimizer: { type: 'sgd', learningRate: 0.2, momentum: 0.9, nesterov: opts.nesterov, ...decay },
     loss: opts.loss, workers: opts.workers, backend: opts.backend, log: quiet,
   });
   try {
@@ -80,12 +81,18 @@ describe('DataParallelTrainer', () => {
     optimizer.dispose();
   });
 
-  test('2 workers equal 1 worker: dense model, uneven shards (5 + 4 rows)', async () => {
+  test('2 and 3 workers equal 1 worker: dense model, uneven shards (5 + 4, 4 + 3 + 3 rows), Nesterov, selective weight decay', async () => {
     const loss: LossSpec = { type: 'softmaxCrossEntropy', labelSmoothing: 0.1 };
-    const one = await train({ ...dense, workers: 1, loss, steps: 5, n: 9 });
-    const two = await train({ ...dense, workers: 2, backend: 'cpu', loss, steps: 5, n: 9 });
+    const setting = { ...dense, loss, nesterov: true, decayKernels: true, steps: 5 };
+    const one = await train({ ...setting, workers: 1, n: 9 });
+    const two = await train({ ...setting, workers: 2, backend: 'cpu', n: 9 });
     assertSameRun(two, one, '2 workers');
     assert.ok(one.losses[4] < one.losses[0], `loss should fall: ${one.losses}`);
+    assertSameRun(await train({ ...setting, workers: 3, backend: 'cpu', n: 10 }), await train({ ...setting, workers: 1, n: 10 }), '3 workers');
+    // The decay matters here (so the equalities above check that every replica's slice of the update applies it).
+    const undecayed = await train({ ...setting, decayKernels: false, workers: 1, n: 9 });
+    const gap = Math.max(...undecayed.weights[2].map((w, j) => Math.abs(w - one.weights[2][j])));
+    assert.ok(gap > 1e-3, `without decay the second kernel differs by ${gap}`);
   });
 
   test('2 workers equal 1 worker: tiny conv model', async () => {

@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SgdMomentum } from '../../src/node/parallel/sgd.js';
+import { createSgdState, sgdStep } from '../../src/node/parallel/sgd.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint.js';
 import { trainRun, type ImageSplit, type RunSettings } from '../../src/train/trainer.js';
 import { initNodeBackend } from '../../src/node/backend.js';
@@ -41,9 +41,9 @@ describe('training runs', () => {
       { name: 'act/p1', layerClass: 'AconC', shape: [2] },
       { name: 'bn/gamma', layerClass: 'BatchNormalization', shape: [1] },
     ];
-    const sgd = new SgdMomentum({ type: 'sgd', learningRate: 0.5, momentum: 0, weightDecay: 0.1, decayWeights: (w) => w.layerClass === 'Conv2D' }, weights);
+    const sgd = createSgdState({ type: 'sgd', learningRate: 0.5, momentum: 0, weightDecay: 0.1, decayWeights: (w) => w.layerClass === 'Conv2D' }, weights);
     const p = Float32Array.from([1, 2, 1, 2, 1]);
-    sgd.update(p, new Float32Array(5));
+    sgdStep(sgd, p, [new Float32Array(5)], [1], 0.5);
     assert.deepEqual(Array.from(p), [Math.fround(1 - 0.05), Math.fround(2 - 0.1), 1, 2, 1]);
   });
 

@@ -73,7 +73,8 @@ export class SharedMemoryReducer implements CrossReplicaReducer {
     return out;
   }
 
-  private barrier(): void {
+  /** Waits until every participant has arrived (throws if the step was aborted meanwhile). */
+  barrier(): void {
     const c = this.b.control;
     const generation = Atomics.load(c, GENERATION);
     if (Atomics.add(c, ARRIVED, 1) === this.participants - 1) {

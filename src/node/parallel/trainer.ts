@@ -11,8 +11,9 @@ import type { LossSpec } from './loss.js';
 import { buildModel, isTypeScriptModule, resolveModelSpec, type ModelFactorySpec } from './model_spec.js';
 import { Replica } from './replica.js';
 import { ABORTED_MESSAGE, abortCollective, createCollectiveBuffers, resetCollective, SharedMemoryReducer, type CollectiveBuffers } from './collective.js';
-import { SgdMomentum, type SgdSpec } from './sgd.js';
-import { shardSizes, weightedSum } from './sharding.js';
+import type { ShardSync, StepUpdate } from './protocol.js';
+import { checkLearningRate, createSgdState, type SgdSpec, type SgdState } from './sgd.js';
+import { applyUpdateSlice, shardSizes, type UpdateBuffers } from './sharding.js';
 import { WorkerRunner } from './worker_runner.js';
 
 export interface DataParallelTrainerOptions {
@@ -61,7 +62,6 @@ const BARRIER_PATIENCE_MS = 60_000;
  * trainer warns when a model has one). Stochastic layers (dropout) draw independently in each replica.
  */
 export class DataParallelTrainer {
-  private readonly gradSum: Float32Array;
   private x: Float32Array = new Float32Array(0);
   private y: Float32Array = new Float32Array(0);
   private queue: Promise<unknown> = Promise.resolve();
@@ -73,15 +73,10 @@ export class DataParallelTrainer {
     private readonly backend: string,
     /** Replicas 1..W−1. */
     private readonly remotes: WorkerRunner[],
-    private readonly optimizer: SgdMomentum,
-    private readonly params: Float32Array,
-    private readonly state: Float32Array,
-    private readonly grads: Float32Array[],
-    private readonly statesOut: Float32Array[],
+    private readonly buffers: UpdateBuffers,
+    private readonly learningRate: number,
     private readonly collective?: CollectiveBuffers,
-  ) {
-    this.gradSum = new Float32Array(params.length);
-  }
+  ) {}
 
   /** Builds the model on the calling thread (its initial weights are every replica's), then starts the workers. */
   static async create(opts: DataParallelTrainerOptions): Promise<DataParallelTrainer> {
@@ -93,23 +88,28 @@ export class DataParallelTrainer {
     if (opts.backend) await initNodeBackend({ backend: opts.backend, log });
     const backend = tf.getBackend();
     const model = await buildModel(spec);
-    let replica: Replica, optimizer: SgdMomentum;
+    const shared = W > 1;
+    let replica: Replica, optimizer: SgdState;
     try {
       replica = new Replica(model, loss);
-      optimizer = new SgdMomentum(opts.optimizer, replica.weightInfo);
+      optimizer = createSgdState(opts.optimizer, replica.weightInfo, shared);
     } catch (e) {
       model.dispose();
       throw e;
     }
-    const shared = W > 1;
     const P = replica.paramCount, S = replica.stateCount;
-    const params = floats(P, shared), state = floats(S, shared);
     const gradBuf = floats(W * P, shared), stateBuf = floats(W * S, shared);
-    const grads = Array.from({ length: W }, (_, k) => gradBuf.subarray(k * P, (k + 1) * P));
-    const statesOut = Array.from({ length: W }, (_, k) => stateBuf.subarray(k * S, (k + 1) * S));
-    replica.save(params, state);
+    const buffers: UpdateBuffers = {
+      params: floats(P, shared),
+      state: floats(S, shared),
+      grads: Array.from({ length: W }, (_, k) => gradBuf.subarray(k * P, (k + 1) * P)),
+      statesOut: Array.from({ length: W }, (_, k) => stateBuf.subarray(k * S, (k + 1) * S)),
+      optimizer,
+    };
+    replica.save(buffers.params, buffers.state);
+    const lr = opts.optimizer.learningRate;
 
-    if (W === 1) return new DataParallelTrainer(replica, backend, [], optimizer, params, state, grads, statesOut);
+    if (W === 1) return new DataParallelTrainer(replica, backend, [], buffers, lr);
 
     if (model.layers.some((l) => l.getClassName() === 'BatchNormalization')) {
       log('acon: this model has tfjs BatchNormalization layers, which normalise each replica\'s shard separately; TorchBatchNorm synchronises across replicas');
@@ -119,8 +119,8 @@ export class DataParallelTrainer {
     const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 1));
 
     const workerBackend = (NODE_BACKENDS as readonly string[]).includes(backend) ? (backend as NodeBackendName) : undefined;
-    const started = await Promise.allSettled(grads.slice(1).map((grad, i) =>
-      WorkerRunner.start(i + 1, { type: 'init', model: spec, loss, backend: workerBackend, params, state, grad, stateOut: statesOut[i + 1], collective }, isTypeScriptModule(spec), log)));
+    const started = await Promise.allSettled(Array.from({ length: W - 1 }, (_, i) =>
+      WorkerRunner.start(i + 1, { type: 'init', model: spec, loss, backend: workerBackend, replica: i + 1, buffers, collective }, isTypeScriptModule(spec), log)));
     const remotes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     const mismatch = remotes.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
@@ -131,7 +131,7 @@ export class DataParallelTrainer {
       throw new Error(`acon: the model built in worker threads has weight shapes ${JSON.stringify(mismatch!.layout)}, ` +
         `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`);
     }
-    return new DataParallelTrainer(replica, backend, remotes, optimizer, params, state, grads, statesOut, collective);
+    return new DataParallelTrainer(replica, backend, remotes, buffers, lr, collective);
   }
 
   /** Number of replicas. */
@@ -158,25 +158,27 @@ export class DataParallelTrainer {
 
   /** Copies of everything that evolves during training: weights, non-trainable state, optimizer velocity. */
   snapshot(): { params: Float32Array; state: Float32Array; velocity: Float32Array } {
-    return { params: this.params.slice(), state: this.state.slice(), velocity: this.optimizer.velocity.slice() };
+    const { params, state, optimizer } = this.buffers;
+    return { params: params.slice(), state: state.slice(), velocity: optimizer.velocity.slice() };
   }
 
   /** Puts back what `snapshot()` returned (of a trainer of the same model); the next step continues from it. */
   restore(s: Record<string, Float32Array>): void {
-    for (const [name, target] of [['params', this.params], ['state', this.state], ['velocity', this.optimizer.velocity]] as const) {
+    const { params, state, optimizer } = this.buffers;
+    for (const [name, target] of [['params', params], ['state', state], ['velocity', optimizer.velocity]] as const) {
       const src = s[name];
       if (!src || src.length !== target.length) {
         throw new Error(`acon: cannot restore '${name}': expected ${target.length} values, got ${src ? src.length : 'none'} (a snapshot of another model?)`);
       }
     }
-    this.params.set(s.params);
-    this.state.set(s.state);
-    this.optimizer.velocity.set(s.velocity);
+    params.set(s.params);
+    state.set(s.state);
+    optimizer.velocity.set(s.velocity);
   }
 
   /** The calling thread's model, with the current weights and state loaded; valid until `dispose()`. */
   getModel(): LayersModel {
-    this.replica.load(this.params, this.state);
+    this.replica.load(this.buffers.params, this.buffers.state);
     return this.replica.model;
   }
 
@@ -211,8 +213,12 @@ export class DataParallelTrainer {
       this.y.set(y.dataSync());
     }
 
+    const lr = learningRate ?? this.learningRate;
+    checkLearningRate(lr);
     const sizes = shardSizes(n, this.workers);
     const active = sizes.flatMap((size, k) => (size > 0 ? [k] : []));
+    const weights = active.map((k) => sizes[k] / n);
+    const update: StepUpdate = { shares: active.map((k, i) => ({ replica: k, weight: weights[i] })), learningRate: lr };
     const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
     const shard = (k: number) => {
       const start = starts[k], end = start + sizes[k];
@@ -222,17 +228,22 @@ export class DataParallelTrainer {
     if (failedRemote) throw failedRemote.failed;
     if (this.collective) resetCollective(this.collective);
     // Shard 0 (never empty) is the calling thread's; the workers start on theirs first.
+    const syncOf = (rank: number): ShardSync => ({ rank, participants: active.length, weight: weights[rank] });
     active.forEach((k, rank) => {
-      if (k > 0) this.remotes[k - 1].send({ type: 'step', ...shard(k), sync: { rank, participants: active.length, weight: sizes[k] / n } });
+      if (k > 0) this.remotes[k - 1].send({ type: 'step', ...shard(k), sync: syncOf(rank), update });
     });
     let local: PromiseSettledResult<number>;
     try {
       const { x: x0, y: y0, n: n0 } = shard(0);
-      const reducer = this.collective && active.length > 1 ? new SharedMemoryReducer(this.collective, 0, active.length, n0 / n, BARRIER_PATIENCE_MS) : undefined;
-      this.replica.load(this.params, this.state);
-      local = { status: 'fulfilled', value: withCrossReplicaReducer(reducer, () => this.replica.gradients(x0, y0, n0, this.grads[0], this.statesOut[0])) };
+      const reducer = this.collective && active.length > 1 ? new SharedMemoryReducer(this.collective, 0, active.length, weights[0], BARRIER_PATIENCE_MS) : undefined;
+      this.replica.load(this.buffers.params, this.buffers.state);
+      const loss = withCrossReplicaReducer(reducer, () => this.replica.gradients(x0, y0, n0, this.buffers.grads[0], this.buffers.statesOut[0]));
+      // Every replica's gradient is in: each updates its slice of the weights.
+      reducer?.barrier();
+      applyUpdateSlice(this.buffers, syncOf(0), update);
+      local = { status: 'fulfilled', value: loss };
     } catch (e) {
-      // A replica that fails mid-step would leave the others waiting at a batch-norm barrier.
+      // A replica that fails mid-step would leave the others waiting at a barrier; none updates.
       if (this.collective) abortCollective(this.collective);
       local = { status: 'rejected', reason: e };
     }
@@ -244,10 +255,6 @@ export class DataParallelTrainer {
     const aborted = (e: unknown) => e instanceof Error && e.message.endsWith(ABORTED_MESSAGE);
     if (failures.length) throw failures.find((e) => !aborted(e)) ?? failures[0];
 
-    const weights = active.map((k) => sizes[k] / n);
-    weightedSum(this.gradSum, active.map((k) => this.grads[k]), weights);
-    weightedSum(this.state, active.map((k) => this.statesOut[k]), weights);
-    this.optimizer.update(this.params, this.gradSum, learningRate);
     return results.reduce((sum, r, i) => sum + weights[i] * (r as PromiseFulfilledResult<number>).value, 0);
   }
 }

@@ -9,6 +9,7 @@ import { abortCollective, SharedMemoryReducer } from './collective.js';
 import { buildModel } from './model_spec.js';
 import type { InitRequest, InitResult, LogLine, Reply, StepRequest } from './protocol.js';
 import { Replica } from './replica.js';
+import { applyUpdateSlice } from './sharding.js';
 import { serveStepChannel } from './step_channel.js';
 
 const port = parentPort;
@@ -30,15 +31,18 @@ port.once('message', async (init: InitRequest) => {
     post(errorReply(e));
     return;
   }
-  const { params, state, grad, stateOut, collective } = init;
+  const { buffers, collective } = init;
   // A replica that stops mid-step (process.exit in a layer) must not leave the others at a barrier.
   process.on('exit', () => abortCollective(collective));
   serveStepChannel<StepRequest, Reply<number>>(init.steps, (req) => {
     try {
-      replica.load(params, state);
       const { rank, participants, weight } = req.sync;
-      const reducer = participants > 1 ? new SharedMemoryReducer(collective, rank, participants, weight) : undefined;
-      return { type: 'ok', value: withCrossReplicaReducer(reducer, () => replica.gradients(req.x, req.y, req.n, grad, stateOut)) };
+      const reducer = new SharedMemoryReducer(collective, rank, participants, weight);
+      replica.load(buffers.params, buffers.state);
+      const loss = withCrossReplicaReducer(reducer, () => replica.gradients(req.x, req.y, req.n, buffers.grads[init.replica], buffers.statesOut[init.replica]));
+      reducer.barrier();
+      applyUpdateSlice(buffers, req.sync, req.update);
+      return { type: 'ok', value: loss };
     } catch (e) {
       abortCollective(collective);
       return errorReply(e);
