@@ -48,10 +48,10 @@ const BARRIER_PATIENCE_MS = 60_000;
 /**
  * Trains one model as W replicas. Each step splits the batch of N rows into W contiguous shards of
  * ⌊N/W⌋ or ⌈N/W⌉ rows; replica k computes g_k, the gradient of its shard's mean loss (replica 0
- * on the calling thread, at the same time as the workers); the calling thread then forms
- * g = Σ_k (n_k/N)·g_k, the gradient of the full batch's mean loss, and applies one SGD-momentum
- * update to the single copy of the weights, which all replicas read from shared memory at the
- * start of the next step.
+ * on the calling thread, at the same time as the workers). After a barrier each replica applies,
+ * to its slice of the single shared copy of the weights, one SGD-momentum update with
+ * g = Σ_k (n_k/N)·g_k, the gradient of the full batch's mean loss; all replicas read the new
+ * weights at the start of the next step.
  *
  * Batch norm (`TorchBatchNorm`, and MetaAconC's) is synchronised: in the forward pass the replicas
  * all-reduce per-channel sums, so every shard is normalised with the whole batch's mean and
