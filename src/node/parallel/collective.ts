@@ -88,7 +88,7 @@ export class SharedMemoryReducer implements CrossReplicaReducer {
       if (Atomics.load(c, ABORTED)) throw new Error(ABORTED_MESSAGE);
       const left = deadline - performance.now();
       if (left <= 0) {
-        throw new Error(`acon: replica ${this.rank} waited ${this.patienceMs / 1000} s at a batch-norm barrier for the others; did a worker crash?`);
+        throw new Error(`acon: replica ${this.rank} waited ${this.patienceMs / 1000} s at a barrier for the other replicas; did a worker crash?`);
       }
       Atomics.wait(c, GENERATION, generation, Math.min(1000, left));
     }

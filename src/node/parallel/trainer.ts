@@ -40,8 +40,8 @@ export interface StepOptions {
 const floats = (n: number, shared: boolean): Float32Array => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
 
 /**
- * How long the calling thread waits at a batch-norm barrier before it concludes that a worker
- * died there (it cannot see the worker's exit event while it blocks).
+ * How long the calling thread waits at a barrier (batch norm's, or the one before the update)
+ * before it concludes that a worker died (it cannot see the worker's exit event while it blocks).
  */
 const BARRIER_PATIENCE_MS = 60_000;
 
