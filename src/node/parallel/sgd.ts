@@ -35,11 +35,10 @@ export interface SgdState {
   decay?: Float32Array;
 }
 
-/** Builds the optimizer's state for weights of the given shapes, in shared memory if `shared`. */
-export function createSgdState(spec: SgdSpec, weights: WeightInfo[], shared = false): SgdState {
+/** Builds the optimizer's state for weights of the given shapes, in arrays from `floats` (e.g. shared memory). */
+export function createSgdState(spec: SgdSpec, weights: WeightInfo[], floats: (n: number) => Float32Array = (n) => new Float32Array(n)): SgdState {
   if (spec.type !== 'sgd') throw new Error(`acon: unknown optimizer type '${(spec as { type: string }).type}'`);
   checkLearningRate(spec.learningRate);
-  const floats = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
   const sizes = weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
   const state: SgdState = { momentum: spec.momentum ?? 0, nesterov: !!spec.nesterov, velocity: floats(sizes.reduce((a, b) => a + b, 0)) };
   const wd = spec.weightDecay ?? 0;

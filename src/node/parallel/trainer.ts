@@ -13,7 +13,7 @@ import { Replica } from './replica.js';
 import { ABORTED_MESSAGE, abortCollective, createCollectiveBuffers, resetCollective, SharedMemoryReducer, type CollectiveBuffers } from './collective.js';
 import type { ShardSync, StepUpdate } from './protocol.js';
 import { checkLearningRate, createSgdState, type SgdSpec, type SgdState } from './sgd.js';
-import { applyUpdateSlice, shardSizes, type UpdateBuffers } from './sharding.js';
+import { applyUpdateSlice, shardSizes, sliceOf, type UpdateBuffers } from './sharding.js';
 import { WorkerRunner } from './worker_runner.js';
 
 export interface DataParallelTrainerOptions {
@@ -92,7 +92,7 @@ export class DataParallelTrainer {
     let replica: Replica, optimizer: SgdState;
     try {
       replica = new Replica(model, loss);
-      optimizer = createSgdState(opts.optimizer, replica.weightInfo, shared);
+      optimizer = createSgdState(opts.optimizer, replica.weightInfo, (n) => floats(n, shared));
     } catch (e) {
       model.dispose();
       throw e;
@@ -219,16 +219,15 @@ export class DataParallelTrainer {
     const active = sizes.flatMap((size, k) => (size > 0 ? [k] : []));
     const weights = active.map((k) => sizes[k] / n);
     const update: StepUpdate = { shares: active.map((k, i) => ({ replica: k, weight: weights[i] })), learningRate: lr };
-    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
     const shard = (k: number) => {
-      const start = starts[k], end = start + sizes[k];
+      const [start, end] = sliceOf(n, this.workers, k);
       return { x: this.x.subarray(start * rowSize, end * rowSize), y: this.y.subarray(start * C, end * C), n: sizes[k] };
     };
+    const syncOf = (rank: number): ShardSync => ({ rank, participants: active.length, weight: weights[rank] });
     const failedRemote = this.remotes.find((r) => r.failed);
     if (failedRemote) throw failedRemote.failed;
     if (this.collective) resetCollective(this.collective);
     // Shard 0 (never empty) is the calling thread's; the workers start on theirs first.
-    const syncOf = (rank: number): ShardSync => ({ rank, participants: active.length, weight: weights[rank] });
     active.forEach((k, rank) => {
       if (k > 0) this.remotes[k - 1].send({ type: 'step', ...shard(k), sync: syncOf(rank), update });
     });
@@ -238,7 +237,7 @@ export class DataParallelTrainer {
       const reducer = this.collective && active.length > 1 ? new SharedMemoryReducer(this.collective, 0, active.length, weights[0], BARRIER_PATIENCE_MS) : undefined;
       this.replica.load(this.buffers.params, this.buffers.state);
       const loss = withCrossReplicaReducer(reducer, () => this.replica.gradients(x0, y0, n0, this.buffers.grads[0], this.buffers.statesOut[0]));
-      // Every replica's gradient is in: each updates its slice of the weights.
+      // Once every replica's gradient is in, each updates its slice of the weights.
       reducer?.barrier();
       applyUpdateSlice(this.buffers, syncOf(0), update);
       local = { status: 'fulfilled', value: loss };
