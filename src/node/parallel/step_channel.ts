@@ -37,7 +37,7 @@ export class StepChannelClient<Req, Rep> {
   constructor(private readonly end: ChannelEnd) {}
 
   /** Whether the reply to the last request has been taken (or nothing was sent yet). */
-  get idle(): boolean {
+  private get idle(): boolean {
     return this.received === this.sent;
   }
 
