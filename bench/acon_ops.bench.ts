@@ -14,7 +14,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { ops } from '../src/index.js';
 import { timeMedian, type BenchRecord, type BenchSuite } from './harness.js';
 
-const N = 64, H = 28, W = 28, C = 32;
+const N = 64,
+  H = 28,
+  W = 28,
+  C = 32;
 type Fn = (x: tf.Tensor, p1: tf.Tensor, p2: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
 
 const composition: Fn = (x, p1, p2, beta) => {
@@ -35,9 +38,15 @@ const suite: BenchSuite = {
       const dy = tf.randomNormal([N, H, W, C], 0, 1, 'float32', 2);
       const p1 = tf.randomUniform([C], 0.5, 1.5, 'float32', 3);
       const p2 = tf.randomUniform([C], -0.5, 0.5, 'float32', 4);
-      for (const [layout, betaShape] of [['beta[C]', [C]], ['beta[N,1,1,C]', [N, 1, 1, C]]] as const) {
+      for (const [layout, betaShape] of [
+        ['beta[C]', [C]],
+        ['beta[N,1,1,C]', [N, 1, 1, C]],
+      ] as const) {
         const beta = tf.randomUniform([...betaShape], 0.5, 2, 'float32', 5);
-        const impls: [string, Fn][] = [['fused', ops.aconC], ['composition', composition]];
+        const impls: [string, Fn][] = [
+          ['fused', ops.aconC],
+          ['composition', composition],
+        ];
         const measured: Record<string, number> = {};
         for (const kase of ['forward', 'forward+backward']) {
           const fns = impls.map(([impl, f]) => {
@@ -48,8 +57,19 @@ const suite: BenchSuite = {
           for (const [, run] of fns) await timeMedian(run, { warmup: 2, iters: 1 }); // untimed: JIT and heap growth
           for (const [impl, run] of fns) measured[`${kase}/${impl}`] = await timeMedian(run, opts);
           for (const [impl] of fns) {
-            records.push({ suite: suite.name, case: kase, backend, impl, shape: [N, H, W, C], ms: measured[`${kase}/${impl}`],
-              extra: { layout, path: impl === 'fused' ? ops.aconCPath() : 'composition', ratio: +(measured[`${kase}/composition`] / measured[`${kase}/fused`]).toFixed(2) } });
+            records.push({
+              suite: suite.name,
+              case: kase,
+              backend,
+              impl,
+              shape: [N, H, W, C],
+              ms: measured[`${kase}/${impl}`],
+              extra: {
+                layout,
+                path: impl === 'fused' ? ops.aconCPath() : 'composition',
+                ratio: +(measured[`${kase}/composition`] / measured[`${kase}/fused`]).toFixed(2),
+              },
+            });
           }
         }
         beta.dispose();

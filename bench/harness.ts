@@ -24,7 +24,8 @@ export interface BenchSuite {
 
 /** Median wall time of `fn` in ms after warm-up; `fn` must return what it computes so reads finish. */
 export async function timeMedian(fn: () => tf.Tensor | tf.Tensor[], opts: { warmup?: number; iters?: number } = {}): Promise<number> {
-  const warmup = opts.warmup ?? 3, iters = opts.iters ?? 15;
+  const warmup = opts.warmup ?? 3,
+    iters = opts.iters ?? 15;
   const times: number[] = [];
   for (let i = 0; i < warmup + iters; i++) {
     const t0 = performance.now();

@@ -24,7 +24,12 @@ const layers: { name: string; x: number[]; f: number[]; s: number }[] = [
   { name: 'conv3', x: [14, 14, 32], f: [3, 3, 32, 64], s: 2 },
 ];
 
-interface KernelCase { kernel: string; layer: string; inputs: Record<string, number[]> | number[][]; attrs: Record<string, unknown> }
+interface KernelCase {
+  kernel: string;
+  layer: string;
+  inputs: Record<string, number[]> | number[][];
+  attrs: Record<string, unknown>;
+}
 
 /** The shape of a case's first input. */
 const firstShape = (c: KernelCase) => (Array.isArray(c.inputs) ? c.inputs[0] : Object.values(c.inputs)[0]);
@@ -38,21 +43,45 @@ function kernelCases(n: number): KernelCase[] {
     const conv = { strides: s, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
     cases.push({ kernel: 'Conv2D', layer: name, inputs: { x: xs, filter: f }, attrs: conv });
     cases.push({ kernel: 'Conv2DBackpropFilter', layer: name, inputs: { x: xs, dy: out }, attrs: { ...conv, filterShape: f } });
-    if (name !== 'conv1') cases.push({ kernel: 'Conv2DBackpropInput', layer: name, inputs: { dy: out, filter: f }, attrs: { ...conv, inputShape: xs } });
+    if (name !== 'conv1')
+      cases.push({ kernel: 'Conv2DBackpropInput', layer: name, inputs: { dy: out, filter: f }, attrs: { ...conv, inputShape: xs } });
     cases.push({ kernel: 'Sum', layer: `${name} bias`, inputs: { x: out }, attrs: { axis: [0, 1, 2], keepDims: false } });
     const dw = [3, 3, x[2], 1];
     const dwOut = tf.backend_util.computeConv2DInfo(xs as never, dw as never, s, 1, 'same', undefined, true).outShape;
     const dwAttrs = { strides: s, pad: 'same', dilations: 1 };
-    cases.push({ kernel: 'DepthwiseConv2dNativeBackpropFilter', layer: `${name} dw`, inputs: { x: xs, dy: dwOut }, attrs: { ...dwAttrs, filterShape: dw } });
-    cases.push({ kernel: 'DepthwiseConv2dNativeBackpropInput', layer: `${name} dw`, inputs: { dy: dwOut, filter: dw }, attrs: { ...dwAttrs, inputShape: xs } });
+    cases.push({
+      kernel: 'DepthwiseConv2dNativeBackpropFilter',
+      layer: `${name} dw`,
+      inputs: { x: xs, dy: dwOut },
+      attrs: { ...dwAttrs, filterShape: dw },
+    });
+    cases.push({
+      kernel: 'DepthwiseConv2dNativeBackpropInput',
+      layer: `${name} dw`,
+      inputs: { dy: dwOut, filter: dw },
+      attrs: { ...dwAttrs, inputShape: xs },
+    });
   }
   const y1 = [n, 28, 28, 16];
   cases.push({ kernel: 'Mean', layer: 'pool', inputs: { x: [n, 7, 7, 64] }, attrs: { axis: [1, 2], keepDims: false } });
   cases.push({ kernel: 'Mean', layer: 'conv1 bn', inputs: { x: y1 }, attrs: { axis: [0, 1, 2], keepDims: true } });
-  cases.push({ kernel: 'FusedBatchNorm', layer: 'conv1 bn', inputs: { x: y1, mean: [16], variance: [16], offset: [16], scale: [16] }, attrs: { varianceEpsilon: 1e-3 } });
+  cases.push({
+    kernel: 'FusedBatchNorm',
+    layer: 'conv1 bn',
+    inputs: { x: y1, mean: [16], variance: [16], offset: [16], scale: [16] },
+    attrs: { varianceEpsilon: 1e-3 },
+  });
   cases.push({ kernel: 'Tile', layer: 'conv1 bn grad', inputs: { x: [1, 1, 1, 16] }, attrs: { reps: [n, 28, 28, 1] } });
   cases.push({ kernel: 'Multiply', layer: 'conv1 bn grad', inputs: { a: y1, b: [16] }, attrs: {} });
-  cases.push({ kernel: 'Concat', layer: 'conv1 shuffle', inputs: [[n, 28, 28, 8], [n, 28, 28, 8]], attrs: { axis: 3 } });
+  cases.push({
+    kernel: 'Concat',
+    layer: 'conv1 shuffle',
+    inputs: [
+      [n, 28, 28, 8],
+      [n, 28, 28, 8],
+    ],
+    attrs: { axis: 3 },
+  });
   return cases;
 }
 
@@ -75,8 +104,7 @@ function timeKernel(c: KernelCase, iters: number, slowMs = 1000): number {
 }
 
 const isRegistered = (kernel: string, backend: string) => tf.getKernel(kernel, backend) !== undefined;
-const isReplaced = (kernel: string, backend: string) =>
-  trainingKernels.some((k) => k.kernelName === kernel && k.backendName === backend);
+const isReplaced = (kernel: string, backend: string) => trainingKernels.some((k) => k.kernelName === kernel && k.backendName === backend);
 
 /** Per kernel and backend: stock ms (or why none) and, where we replace the kernel, our ms. */
 async function kernelRecords(quick: boolean): Promise<BenchRecord[]> {
@@ -132,8 +160,14 @@ function shuffleNet(): { vars: tf.Variable[]; loss: (xs: tf.Tensor4D, ys: tf.Ten
     return tf.batchNorm(x, mean, variance, p.beta, tf.add(p.gamma, 1), 1e-3) as tf.Tensor4D;
   };
   const pw = (x: tf.Tensor4D, w: tf.Variable) => tf.conv2d(x, w as tf.Tensor4D, 1, 'valid');
-  const branchParams = (cin: number, c: number) =>
-    ({ w1: v([1, 1, cin, c]), bn1: bnParams(c), dw: v([3, 3, c, 1]), bn2: bnParams(c), w2: v([1, 1, c, c]), bn3: bnParams(c) });
+  const branchParams = (cin: number, c: number) => ({
+    w1: v([1, 1, cin, c]),
+    bn1: bnParams(c),
+    dw: v([3, 3, c, 1]),
+    bn2: bnParams(c),
+    w2: v([1, 1, c, c]),
+    bn3: bnParams(c),
+  });
   const branch = (x: tf.Tensor4D, p: ReturnType<typeof branchParams>, stride: number) => {
     const y = bn(tf.depthwiseConv2d(tf.relu(bn(pw(x, p.w1), p.bn1)), p.dw as tf.Tensor4D, stride, 'same'), p.bn2);
     return tf.relu(bn(pw(y, p.w2), p.bn3));
@@ -176,7 +210,9 @@ async function trainingThroughput(net: 'plain' | 'shuffle', batch: number, steps
   let step: () => Promise<void>, dispose: () => void;
   if (net === 'plain') {
     const model = plainNet();
-    step = async () => { await model.trainOnBatch(xs, ys); };
+    step = async () => {
+      await model.trainOnBatch(xs, ys);
+    };
     dispose = () => model.dispose();
   } else {
     const { vars, loss } = shuffleNet();
@@ -186,7 +222,10 @@ async function trainingThroughput(net: 'plain' | 'shuffle', batch: number, steps
       await l.data();
       l.dispose();
     };
-    dispose = () => { tf.dispose(vars); opt.dispose(); };
+    dispose = () => {
+      tf.dispose(vars);
+      opt.dispose();
+    };
   }
   for (let i = 0; i < 2; i++) await step();
   const t0 = performance.now();
@@ -203,10 +242,15 @@ async function trainingRecords(quick: boolean): Promise<BenchRecord[]> {
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
     for (const net of ['plain', 'shuffle'] as const) {
-      const steps = backend === 'wasm' ? (quick ? 5 : 20) : (quick ? 2 : 5);
+      const steps = backend === 'wasm' ? (quick ? 5 : 20) : quick ? 2 : 5;
       records.push({
-        suite: SUITE, case: `train ${net}`, backend, impl: 'ours', shape: [BATCH, 28, 28, 1],
-        imagesPerSec: await trainingThroughput(net, BATCH, steps), extra: { steps, threads: 1 },
+        suite: SUITE,
+        case: `train ${net}`,
+        backend,
+        impl: 'ours',
+        shape: [BATCH, 28, 28, 1],
+        imagesPerSec: await trainingThroughput(net, BATCH, steps),
+        extra: { steps, threads: 1 },
       });
     }
   }
@@ -215,8 +259,13 @@ async function trainingRecords(quick: boolean): Promise<BenchRecord[]> {
     unregisterTrainingKernels();
     await tf.setBackend('cpu');
     records.push({
-      suite: SUITE, case: 'train plain', backend: 'cpu', impl: 'stock', shape: [16, 28, 28, 1],
-      imagesPerSec: await trainingThroughput('plain', 16, 1), extra: { steps: 1, note: 'batch 16' },
+      suite: SUITE,
+      case: 'train plain',
+      backend: 'cpu',
+      impl: 'stock',
+      shape: [16, 28, 28, 1],
+      imagesPerSec: await trainingThroughput('plain', 16, 1),
+      extra: { steps: 1, note: 'batch 16' },
     });
     registerTrainingKernels();
   }

@@ -15,7 +15,9 @@ import { DataParallelTrainer } from '../src/node/parallel/index.js';
 import type { BenchRecord, BenchSuite } from './harness.js';
 
 const MODELS = new URL('./parallel_models.ts', import.meta.url);
-const BATCH = 128, SHAPE = [BATCH, 28, 28, 1], TARGET = 1.7;
+const BATCH = 128,
+  SHAPE = [BATCH, 28, 28, 1],
+  TARGET = 1.7;
 const quiet = () => {};
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
@@ -37,14 +39,25 @@ interface Iterations {
  * alike (interleaving single steps would let them evict each other's caches). Throws if the model
  * cannot train on this backend.
  */
-async function measure(backend: NodeBackendName, exportName: string, iters: Iterations): Promise<{ ms: [number, number]; ratio: number; roundRatios: number[] }> {
-  const x = tf.randomUniform(SHAPE), y = tf.randomUniform([BATCH], 0, 10, 'int32');
+async function measure(
+  backend: NodeBackendName,
+  exportName: string,
+  iters: Iterations,
+): Promise<{ ms: [number, number]; ratio: number; roundRatios: number[] }> {
+  const x = tf.randomUniform(SHAPE),
+    y = tf.randomUniform([BATCH], 0, 10, 'int32');
   const trainers: DataParallelTrainer[] = [];
   try {
     for (const workers of [1, 2]) {
-      trainers.push(await DataParallelTrainer.create({
-        model: { module: MODELS, exportName }, optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 }, workers, backend, log: quiet,
-      }));
+      trainers.push(
+        await DataParallelTrainer.create({
+          model: { module: MODELS, exportName },
+          optimizer: { type: 'sgd', learningRate: 0.01, momentum: 0.9 },
+          workers,
+          backend,
+          log: quiet,
+        }),
+      );
     }
     for (const trainer of trainers) {
       const t0 = performance.now();
@@ -80,18 +93,35 @@ const suite: BenchSuite = {
     const records: BenchRecord[] = [];
     for (const backend of ['wasm', 'cpu'] as const) {
       await initNodeBackend({ backend, log: quiet });
-      for (const [exportName, label] of [['denseNet', 'dense 784-256-128-10'], ['plainNet', 'plain conv net'], ['shuffleNet', 'ShuffleNetV2 0.5x relu']]) {
+      for (const [exportName, label] of [
+        ['denseNet', 'dense 784-256-128-10'],
+        ['plainNet', 'plain conv net'],
+        ['shuffleNet', 'ShuffleNetV2 0.5x relu'],
+      ]) {
         // The small nets take ~20–120 ms a step: enough steps that the machine's jitter averages
         // out of the medians. Steps of the ShuffleNetV2 take 0.2–5 s.
         const small = exportName !== 'shuffleNet';
-        const iters: Iterations = quick ? { warmupMs: 1000, warmupSteps: 2, rounds: 1, timed: 4 }
-          : small ? { warmupMs: 20_000, warmupSteps: 10, rounds: 3, timed: 30 } : { warmupMs: 20_000, warmupSteps: 4, rounds: 2, timed: 12 };
+        const iters: Iterations = quick
+          ? { warmupMs: 1000, warmupSteps: 2, rounds: 1, timed: 4 }
+          : small
+            ? { warmupMs: 20_000, warmupSteps: 10, rounds: 3, timed: 30 }
+            : { warmupMs: 20_000, warmupSteps: 4, rounds: 2, timed: 12 };
         const base = { suite: 'node.parallel', case: `train ${label} b${BATCH}`, backend, shape: SHAPE };
         try {
           const { ms, ratio, roundRatios } = await measure(backend, exportName, iters);
           ms.forEach((m, k) => records.push({ ...base, impl: `workers=${k + 1}`, ms: m, imagesPerSec: (1000 * BATCH) / m }));
           // load1: the 1-minute load average; above ~0.5 other processes compete for the 2 cores.
-          records.push({ ...base, impl: '2-vs-1', extra: { ratio: Number(ratio.toFixed(3)), roundRatios: roundRatios.map((r) => Number(r.toFixed(3))), target: TARGET, met: ratio >= TARGET, load1: Number(loadavg()[0].toFixed(2)) } });
+          records.push({
+            ...base,
+            impl: '2-vs-1',
+            extra: {
+              ratio: Number(ratio.toFixed(3)),
+              roundRatios: roundRatios.map((r) => Number(r.toFixed(3))),
+              target: TARGET,
+              met: ratio >= TARGET,
+              load1: Number(loadavg()[0].toFixed(2)),
+            },
+          });
         } catch (e) {
           records.push({ ...base, impl: 'workers=1,2', extra: { skipped: (e as Error).message } });
         }
@@ -110,16 +140,27 @@ function torchReference(records: BenchRecord[]): BenchRecord {
   const base = { suite: 'node.parallel', case: `train plain conv net b${BATCH}`, backend: 'pytorch', shape: SHAPE, impl: 'threads=2' };
   let out: string;
   try {
-    out = execFileSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', [fileURLToPath(new URL('./torch_reference.py', import.meta.url)), '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    out = execFileSync(
+      existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+      [fileURLToPath(new URL('./torch_reference.py', import.meta.url)), '2'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 },
+    );
   } catch (e) {
     const msg = (e as { stderr?: string }).stderr ?? (e as Error).message;
-    const reason = /No module named .?torch/.test(msg) ? 'PyTorch not installed (apt-get install python3-torch)' : `python3 failed: ${msg.trim().split('\n').pop()}`;
+    const reason = /No module named .?torch/.test(msg)
+      ? 'PyTorch not installed (apt-get install python3-torch)'
+      : `python3 failed: ${msg.trim().split('\n').pop()}`;
     console.error(`bench: PyTorch reference skipped: ${reason}`);
     return { ...base, extra: { skipped: reason } };
   }
   const torch = JSON.parse(out) as { imagesPerSec: number; msPerStep: number; torch: string };
   const ours = Math.max(...records.filter((r) => r.case.startsWith('train plain conv net') && r.imagesPerSec).map((r) => r.imagesPerSec!));
-  return { ...base, ms: torch.msPerStep, imagesPerSec: torch.imagesPerSec, extra: { torch: torch.torch, oursBestOverTorch: Number((ours / torch.imagesPerSec).toFixed(2)) } };
+  return {
+    ...base,
+    ms: torch.msPerStep,
+    imagesPerSec: torch.imagesPerSec,
+    extra: { torch: torch.torch, oursBestOverTorch: Number((ours / torch.imagesPerSec).toFixed(2)) },
+  };
 }
 
 export default suite;

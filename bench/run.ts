@@ -10,13 +10,18 @@ import type { BenchRecord, BenchSuite } from './harness.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
-const value = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const quick = flag('--quick');
 const only = value('--only');
 const out = value('--out') ?? 'bench-results.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
 const records: BenchRecord[] = [];
 for (const file of files) {
   const suite = (await import(pathToFileURL(join(here, file)).href)).default as BenchSuite;
@@ -27,7 +32,9 @@ for (const file of files) {
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : v === undefined ? '' : String(v));
 const cols = ['suite', 'case', 'backend', 'impl', 'shape', 'ms', 'imagesPerSec', 'extra'] as const;
-const rows = records.map((r) => cols.map((c) => (c === 'shape' ? (r.shape ? `[${r.shape}]` : '') : c === 'extra' ? (r.extra ? JSON.stringify(r.extra) : '') : fmt(r[c]))));
+const rows = records.map((r) =>
+  cols.map((c) => (c === 'shape' ? (r.shape ? `[${r.shape}]` : '') : c === 'extra' ? (r.extra ? JSON.stringify(r.extra) : '') : fmt(r[c]))),
+);
 const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
 console.log(cols.map((c, i) => c.padEnd(widths[i])).join('  '));
 for (const r of rows) console.log(r.map((v, i) => v.padEnd(widths[i])).join('  '));

@@ -31,7 +31,10 @@ function stratifiedSample(split: Split, perClass: number, seed: number): Split {
   }
   const short = taken.findIndex((n) => n < perClass);
   if (short >= 0) throw new Error(`class ${short} has only ${taken[short]} items, fewer than ${perClass}`);
-  return select(split, keep.sort((a, b) => a - b));
+  return select(
+    split,
+    keep.sort((a, b) => a - b),
+  );
 }
 
 function main(): void {
@@ -39,8 +42,22 @@ function main(): void {
   const { files, missing } = filesIn(sourceDir);
   if (!files) throw new Error(`${sourceDir} lacks ${missing.join(', ')} (apt-get install dataset-fashion-mnist)`);
   const splits = [
-    { name: 'train', images: files.trainImages, labels: files.trainLabels, out: [FILE_STEMS.trainImages, FILE_STEMS.trainLabels], perClass: PER_CLASS.train, seed: SEED },
-    { name: 'test', images: files.testImages, labels: files.testLabels, out: [FILE_STEMS.testImages, FILE_STEMS.testLabels], perClass: PER_CLASS.test, seed: SEED + 1 },
+    {
+      name: 'train',
+      images: files.trainImages,
+      labels: files.trainLabels,
+      out: [FILE_STEMS.trainImages, FILE_STEMS.trainLabels],
+      perClass: PER_CLASS.train,
+      seed: SEED,
+    },
+    {
+      name: 'test',
+      images: files.testImages,
+      labels: files.testLabels,
+      out: [FILE_STEMS.testImages, FILE_STEMS.testLabels],
+      perClass: PER_CLASS.test,
+      seed: SEED + 1,
+    },
   ];
   for (const s of splits) {
     const { images, labels } = readIdxPair(s.images, s.labels, NUM_CLASSES);

@@ -6,5 +6,14 @@ export * as ops from './ops/index.js';
 export * as layers from './layers/index.js';
 export * as math from './math/acon.js';
 export { AconA, AconB, AconC, MetaAconC, TorchBatchNorm } from './layers/index.js';
-export type { AconLayerArgs, AconBLayerArgs, AconCLayerArgs, MetaAconCLayerArgs, TorchBatchNormLayerArgs, AconPreset, MetaAconGranularity, MetaAconNormalization } from './layers/index.js';
+export type {
+  AconLayerArgs,
+  AconBLayerArgs,
+  AconCLayerArgs,
+  MetaAconCLayerArgs,
+  TorchBatchNormLayerArgs,
+  AconPreset,
+  MetaAconGranularity,
+  MetaAconNormalization,
+} from './layers/index.js';
 export * as models from './models/index.js';

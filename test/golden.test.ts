@@ -20,10 +20,14 @@ function nhwcTensor(t: PlainTensor): tf.Tensor {
 
 function makeLayer(c: GoldenCase): AconA | AconB | AconC | MetaAconC {
   switch (c.module) {
-    case 'AconA': return new AconA();
-    case 'AconB': return new AconB();
-    case 'AconC': return new AconC();
-    case 'MetaAconC': return new MetaAconC({ r: c.init_args.r });
+    case 'AconA':
+      return new AconA();
+    case 'AconB':
+      return new AconB();
+    case 'AconC':
+      return new AconC();
+    case 'MetaAconC':
+      return new MetaAconC({ r: c.init_args.r });
   }
 }
 
@@ -81,7 +85,8 @@ function runLayerCase(c: GoldenCase): void {
 
 /** The op alone, with the parameters as plain tensors (for MetaAconC: the generated β from the golden intermediates). */
 function runOpCase(c: GoldenCase): void {
-  const x = nhwcTensor(c.x), g = nhwcTensor(c.g);
+  const x = nhwcTensor(c.x),
+    g = nhwcTensor(c.g);
   const flat = (k: string) => tf.tensor1d(Float32Array.from(c.params[k].data));
   const yExpected = toNhwc(c.y).data;
   if (c.module === 'MetaAconC') {

@@ -23,17 +23,20 @@ export function parseFlags(argv: string[], specs: FlagSpec[], command: string): 
   const out: ParsedFlags = Object.fromEntries(specs.map((s) => [s.name, s.default]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`acon ${command}: unexpected argument '${arg}' (flags start with --; see acon ${command} --help)`);
+    if (!arg.startsWith('--'))
+      throw new UsageError(`acon ${command}: unexpected argument '${arg}' (flags start with --; see acon ${command} --help)`);
     const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const spec = byName.get(rawName);
     if (!spec) throw new UsageError(`acon ${command}: unknown flag --${rawName} (see acon ${command} --help)`);
     if (spec.kind === 'bool') {
-      if (inline !== undefined && !['true', 'false'].includes(inline)) throw new UsageError(`acon ${command}: --${spec.name} takes no value or true/false, got '${inline}'`);
+      if (inline !== undefined && !['true', 'false'].includes(inline))
+        throw new UsageError(`acon ${command}: --${spec.name} takes no value or true/false, got '${inline}'`);
       out[spec.name] = inline !== 'false';
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`acon ${command}: --${spec.name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw new UsageError(`acon ${command}: --${spec.name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
     out[spec.name] = convert(command, spec, value);
   }
   return out;
@@ -53,7 +56,10 @@ function convert(command: string, spec: FlagSpec, value: string): string | numbe
       return n;
     }
     case 'list': {
-      const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+      const items = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (!items.length) throw bad('must be a comma-separated list');
       return items;
     }
@@ -67,7 +73,8 @@ export function renderHelp(usage: string, description: string, specs: FlagSpec[]
   const left = specs.map((s) => `  --${s.name}${s.kind === 'bool' ? '' : ` ${s.value ?? s.kind.toUpperCase()}`}`);
   const width = Math.max(...left.map((l) => l.length)) + 2;
   const lines = specs.map((s, i) => {
-    const dflt = s.default === undefined || s.default === false ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
+    const dflt =
+      s.default === undefined || s.default === false ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
     return `${left[i].padEnd(width)}${s.help}${choices}${dflt}`;
   });

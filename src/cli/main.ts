@@ -12,28 +12,70 @@ import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } f
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
 
 const common: FlagSpec[] = [
-  { name: 'model', kind: 'string', value: 'NAME', choices: MODEL_NAMES, default: 'shufflenet', help: 'network: ShuffleNetV2-style or bottleneck ResNet' },
+  {
+    name: 'model',
+    kind: 'string',
+    value: 'NAME',
+    choices: MODEL_NAMES,
+    default: 'shufflenet',
+    help: 'network: ShuffleNetV2-style or bottleneck ResNet',
+  },
   { name: 'width', kind: 'number', value: 'M', default: 0.5, help: 'ShuffleNetV2 width multiplier' },
   { name: 'repeats', kind: 'list', value: 'A,B,C', help: 'blocks per stage (ShuffleNetV2 default 4,8,4; ResNet 2,2,2)' },
   { name: 'epochs', kind: 'int', value: 'N', default: 10, help: 'training epochs per run' },
   { name: 'batch-size', kind: 'int', value: 'B', default: 128, help: 'images per step' },
   { name: 'lr', kind: 'number', value: 'LR', default: 0.1, help: 'initial learning rate, decayed linearly to 0' },
   { name: 'momentum', kind: 'number', value: 'M', default: 0.9, help: 'SGD momentum' },
-  { name: 'weight-decay', kind: 'number', value: 'WD', default: 4e-5, help: 'L2 weight decay on conv/dense kernels (never on ACON parameters or BN)' },
+  {
+    name: 'weight-decay',
+    kind: 'number',
+    value: 'WD',
+    default: 4e-5,
+    help: 'L2 weight decay on conv/dense kernels (never on ACON parameters or BN)',
+  },
   { name: 'label-smoothing', kind: 'number', value: 'E', default: 0.1, help: 'label smoothing ε' },
-  { name: 'data', kind: 'string', value: 'DIR', help: "Fashion-MNIST (or MNIST) idx files; 'sample' for the bundled sample. Default: ACON_DATA, Debian's dataset-fashion-mnist, the cache, then the sample" },
+  {
+    name: 'data',
+    kind: 'string',
+    value: 'DIR',
+    help: "Fashion-MNIST (or MNIST) idx files; 'sample' for the bundled sample. Default: ACON_DATA, Debian's dataset-fashion-mnist, the cache, then the sample",
+  },
   { name: 'download', kind: 'bool', help: 'download the full data set into the cache if no copy is found' },
   { name: 'per-class', kind: 'int', value: 'K', help: 'use only the first K train and K/6 test images per class (quick runs)' },
-  { name: 'out', kind: 'string', value: 'DIR', default: 'runs/compare', help: 'output directory (results.json, report.html, checkpoints/)' },
+  {
+    name: 'out',
+    kind: 'string',
+    value: 'DIR',
+    default: 'runs/compare',
+    help: 'output directory (results.json, report.html, checkpoints/)',
+  },
   { name: 'resume', kind: 'bool', help: 'continue interrupted runs from their last complete epoch' },
   { name: 'json', kind: 'bool', help: 'print results.json to stdout instead of the table' },
-  { name: 'workers', kind: 'int', value: 'W', default: Math.min(2, cpus().length), help: 'threads per run: data-parallel replicas, the main thread and W−1 worker threads' },
-  { name: 'backend', kind: 'string', value: 'NAME', choices: NODE_BACKENDS, help: 'TensorFlow.js backend (default: ACON_BACKEND, else wasm)' },
+  {
+    name: 'workers',
+    kind: 'int',
+    value: 'W',
+    default: Math.min(2, cpus().length),
+    help: 'threads per run: data-parallel replicas, the main thread and W−1 worker threads',
+  },
+  {
+    name: 'backend',
+    kind: 'string',
+    value: 'NAME',
+    choices: NODE_BACKENDS,
+    help: 'TensorFlow.js backend (default: ACON_BACKEND, else wasm)',
+  },
   { name: 'help', kind: 'bool', help: 'show this help' },
 ];
 
 const compareFlags: FlagSpec[] = [
-  { name: 'activations', kind: 'list', value: 'A,B,…', default: ['relu', 'swish', 'aconC', 'metaAconC'], help: 'activations to compare: relu, swish, aconA, aconB, aconC, metaAconC[:channel|layer|pixel]' },
+  {
+    name: 'activations',
+    kind: 'list',
+    value: 'A,B,…',
+    default: ['relu', 'swish', 'aconC', 'metaAconC'],
+    help: 'activations to compare: relu, swish, aconA, aconB, aconC, metaAconC[:channel|layer|pixel]',
+  },
   { name: 'seeds', kind: 'int', value: 'K', default: 3, help: 'seeds per activation (1..K)' },
   ...common,
 ];
@@ -62,11 +104,13 @@ function toConfig(command: string, flags: ParsedFlags, activations: string[], se
   const perClass = flags['per-class'] as number | undefined;
   if (perClass !== undefined && perClass < 1) throw new UsageError(`acon ${command}: --per-class must be ≥ 1, got ${perClass}`);
   const data = flags.data as string | undefined;
-  for (const name of ['lr', 'width']) if (!((flags[name] as number) > 0)) throw new UsageError(`acon ${command}: --${name} must be > 0, got ${flags[name]}`);
+  for (const name of ['lr', 'width'])
+    if (!((flags[name] as number) > 0)) throw new UsageError(`acon ${command}: --${name} must be > 0, got ${flags[name]}`);
   const ls = flags['label-smoothing'] as number;
   if (!(ls >= 0 && ls < 1)) throw new UsageError(`acon ${command}: --label-smoothing must be in [0, 1), got ${ls}`);
   return {
-    activations, seeds,
+    activations,
+    seeds,
     model: flags.model as ModelName,
     widthMultiplier: flags.width as number,
     repeats: repeats?.map((r) => {
@@ -102,12 +146,30 @@ export async function main(argv: string[]): Promise<number> {
   let cfg: ExperimentConfig;
   if (command === 'compare') {
     const flags = parseFlags(rest, compareFlags, command);
-    if (flags.help) { console.log(renderHelp('usage: acon compare [flags]', 'Trains the same network with each activation and seed on Fashion-MNIST, then writes results.json and a self-contained report.html.', compareFlags)); return 0; }
+    if (flags.help) {
+      console.log(
+        renderHelp(
+          'usage: acon compare [flags]',
+          'Trains the same network with each activation and seed on Fashion-MNIST, then writes results.json and a self-contained report.html.',
+          compareFlags,
+        ),
+      );
+      return 0;
+    }
     const seeds = Array.from({ length: positiveInt(command, flags, 'seeds') }, (_, i) => i + 1);
     cfg = toConfig(command, flags, flags.activations as string[], seeds);
   } else if (command === 'train') {
     const flags = parseFlags(rest, trainFlags, command);
-    if (flags.help) { console.log(renderHelp('usage: acon train [flags]', 'Trains one network with one activation and seed on Fashion-MNIST; writes results.json, report.html and checkpoints.', trainFlags)); return 0; }
+    if (flags.help) {
+      console.log(
+        renderHelp(
+          'usage: acon train [flags]',
+          'Trains one network with one activation and seed on Fashion-MNIST; writes results.json, report.html and checkpoints.',
+          trainFlags,
+        ),
+      );
+      return 0;
+    }
     cfg = toConfig(command, flags, [flags.activation as string], [flags.seed as number]);
   } else {
     console.error(`acon: unknown command '${command}'\n\n${USAGE}`);
@@ -127,9 +189,14 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // exitCode rather than exit(): a piped stdout (--json) must drain before the process ends.
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
-    console.error(e instanceof UsageError ? e.message : `acon: ${e.message}`);
-    if (process.env.ACON_DEBUG) console.error(e.stack);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: Error) => {
+      console.error(e instanceof UsageError ? e.message : `acon: ${e.message}`);
+      if (process.env.ACON_DEBUG) console.error(e.stack);
+      process.exitCode = e instanceof UsageError ? 2 : 1;
+    },
+  );
 }

@@ -4,7 +4,17 @@
  */
 export interface ProgressSink {
   /** `fraction`: share of the whole job done; `etaSeconds`: time left for the whole job. */
-  step(p: { label: string; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; imagesPerSec: number; fraction: number; etaSeconds: number }): void;
+  step(p: {
+    label: string;
+    epoch: number;
+    epochs: number;
+    step: number;
+    stepsPerEpoch: number;
+    loss: number;
+    imagesPerSec: number;
+    fraction: number;
+    etaSeconds: number;
+  }): void;
   line(text: string): void;
   done(): void;
 }
@@ -12,14 +22,21 @@ export interface ProgressSink {
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    r = s % 60;
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
 }
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, every = 50): ProgressSink {
   const tty = stream.isTTY === true;
   let drawn = false;
-  const clear = () => { if (drawn) { stream.write('\r\x1b[2K'); drawn = false; } };
+  const clear = () => {
+    if (drawn) {
+      stream.write('\r\x1b[2K');
+      drawn = false;
+    }
+  };
   return {
     step(p) {
       const text = `${p.label} epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} ${Math.round(p.imagesPerSec)} img/s ETA ${formatDuration(p.etaSeconds)}`;

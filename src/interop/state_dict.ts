@@ -19,8 +19,22 @@ export const TORCH_WEIGHT_ORDER: Record<TorchModuleName, string[]> = {
   AconA: ['beta'],
   AconB: ['p', 'beta'],
   AconC: ['p1', 'p2', 'beta'],
-  MetaAconC: ['p1', 'p2', 'fc1.weight', 'fc1.bias', 'bn1.weight', 'bn1.bias', 'fc2.weight', 'fc2.bias', 'bn2.weight', 'bn2.bias',
-    'bn1.running_mean', 'bn1.running_var', 'bn2.running_mean', 'bn2.running_var'],
+  MetaAconC: [
+    'p1',
+    'p2',
+    'fc1.weight',
+    'fc1.bias',
+    'bn1.weight',
+    'bn1.bias',
+    'fc2.weight',
+    'fc2.bias',
+    'bn2.weight',
+    'bn2.bias',
+    'bn1.running_mean',
+    'bn1.running_var',
+    'bn2.running_mean',
+    'bn2.running_var',
+  ],
 };
 
 /** Converts one state_dict entry to our layout: conv `[out,in,1,1]` → `[in,out]`, anything else flattened. */

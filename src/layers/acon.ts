@@ -7,8 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { aconA as aconAOp, aconB as aconBOp, aconC as aconCOp } from '../ops/index.js';
 import {
-  checkPreset, presetInitializer, resolveInitializer, serializeInitializer,
-  type AconPreset, type Initializer, type InitializerLike,
+  checkPreset,
+  presetInitializer,
+  resolveInitializer,
+  serializeInitializer,
+  type AconPreset,
+  type Initializer,
+  type InitializerLike,
 } from './initializers.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -48,7 +53,9 @@ export function channelsOf(layer: string, inputShape: Shape | Shape[]): number {
 function normalizeSharedAxes(layer: string, sharedAxes: number | number[] | undefined): number[] {
   if (sharedAxes === undefined) return [];
   const axes = Array.isArray(sharedAxes) ? sharedAxes : [sharedAxes];
-  for (const a of axes) if (!Number.isInteger(a) || a === 0) throw new Error(`${layer}: sharedAxes must be non-zero integers (batch axis 0 cannot be shared), got [${axes}]`);
+  for (const a of axes)
+    if (!Number.isInteger(a) || a === 0)
+      throw new Error(`${layer}: sharedAxes must be non-zero integers (batch axis 0 cannot be shared), got [${axes}]`);
   return axes;
 }
 
@@ -86,7 +93,8 @@ abstract class AconBase extends tfl.layers.Layer {
     const C = channelsOf(cls, shape);
     const channelAxis = shape.length - 1;
     for (const a of this.sharedAxes) {
-      if (a >= shape.length || a < -shape.length) throw new Error(`${cls}: sharedAxes [${this.sharedAxes}] out of range for input shape [${shape}]`);
+      if (a >= shape.length || a < -shape.length)
+        throw new Error(`${cls}: sharedAxes [${this.sharedAxes}] out of range for input shape [${shape}]`);
     }
     const shared = this.sharedAxes.some((a) => (a + shape.length) % shape.length === channelAxis);
     const paramShape = [shared ? 1 : C];

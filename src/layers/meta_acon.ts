@@ -28,8 +28,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { aconC } from '../ops/index.js';
 import { channelsOf, single } from './acon.js';
 import {
-  checkPreset, presetInitializer, resolveInitializer, serializeInitializer,
-  type AconPreset, type Initializer, type InitializerLike,
+  checkPreset,
+  presetInitializer,
+  resolveInitializer,
+  serializeInitializer,
+  type AconPreset,
+  type Initializer,
+  type InitializerLike,
 } from './initializers.js';
 import { applyTorchBatchNorm, TORCH_BN_EPS, TORCH_BN_MOMENTUM, type TorchBatchNormWeights } from './torch_batch_norm.js';
 
@@ -59,7 +64,8 @@ export interface MetaAconCLayerArgs extends LayerArgs {
 
 function oneOf<T extends string>(layer: string, field: string, v: unknown, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!allowed.includes(v as T)) throw new Error(`${layer}: ${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
+  if (!allowed.includes(v as T))
+    throw new Error(`${layer}: ${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
   return v as T;
 }
 
@@ -95,7 +101,8 @@ export class MetaAconC extends tfl.layers.Layer {
     this.epsilon = args.epsilon ?? TORCH_BN_EPS;
     this.momentum = args.momentum ?? TORCH_BN_MOMENTUM;
     if (!(this.epsilon > 0)) throw new Error(`${cls}: epsilon must be > 0, got ${args.epsilon}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`${cls}: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1))
+      throw new Error(`${cls}: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
     this.preset = checkPreset(cls, args.preset);
     if (args.p1Initializer !== undefined) this.p1Explicit = resolveInitializer(cls, 'p1Initializer', args.p1Initializer);
     if (args.p2Initializer !== undefined) this.p2Explicit = resolveInitializer(cls, 'p2Initializer', args.p2Initializer);
@@ -111,12 +118,19 @@ export class MetaAconC extends tfl.layers.Layer {
     const C = channelsOf(MetaAconC.className, shape);
     this.p1 = this.addWeight('p1', [C], 'float32', this.p1Explicit ?? presetInitializer(this.preset, 'p1'));
     this.p2 = this.addWeight('p2', [C], 'float32', this.p2Explicit ?? presetInitializer(this.preset, 'p2'));
-    const ones = tfl.initializers.ones(), zeros = tfl.initializers.zeros();
+    const ones = tfl.initializers.ones(),
+      zeros = tfl.initializers.zeros();
     const dense = (name: string, inUnits: number, outUnits: number) => {
       const init = torchDefaultInit(inUnits);
-      this.affine.push({ kernel: this.addWeight(`${name}/kernel`, [inUnits, outUnits], 'float32', init), bias: this.addWeight(`${name}/bias`, [outUnits], 'float32', init) });
+      this.affine.push({
+        kernel: this.addWeight(`${name}/kernel`, [inUnits, outUnits], 'float32', init),
+        bias: this.addWeight(`${name}/bias`, [outUnits], 'float32', init),
+      });
     };
-    const bnTrainable = (name: string, units: number) => ({ gamma: this.addWeight(`${name}/gamma`, [units], 'float32', ones), beta: this.addWeight(`${name}/beta`, [units], 'float32', zeros) });
+    const bnTrainable = (name: string, units: number) => ({
+      gamma: this.addWeight(`${name}/gamma`, [units], 'float32', ones),
+      beta: this.addWeight(`${name}/beta`, [units], 'float32', zeros),
+    });
     const bnStats = (name: string, units: number) => ({
       runningMean: this.addWeight(`${name}/moving_mean`, [units], 'float32', zeros, undefined, false),
       runningVar: this.addWeight(`${name}/moving_variance`, [units], 'float32', ones, undefined, false),
@@ -148,16 +162,20 @@ export class MetaAconC extends tfl.layers.Layer {
     const where = `MetaAconC '${this.name}'`;
     const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where, remedy: "normalization: 'none'" };
     const norm = (v: tf.Tensor, k: number) => (this.norms[k] ? applyTorchBatchNorm(v, this.norms[k], bnOpts) : v);
-    const N = x.shape[0], C = x.shape[x.rank - 1];
+    const N = x.shape[0],
+      C = x.shape[x.rank - 1];
     const spatialAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
     const ones = new Array<number>(x.rank - 2).fill(1);
     if (this.granularity === 'pixel') {
       const [{ kernel, bias }] = this.affine;
       return tf.sigmoid(norm(tf.add(tf.mul(x, kernel.read()), bias.read()), 0));
     }
-    const pooled = this.granularity === 'channel'
-      ? (spatialAxes.length ? tf.mean(x, spatialAxes) : x)
-      : tf.reshape(tf.mean(x, spatialAxes.concat([x.rank - 1])), [N, 1]);
+    const pooled =
+      this.granularity === 'channel'
+        ? spatialAxes.length
+          ? tf.mean(x, spatialAxes)
+          : x
+        : tf.reshape(tf.mean(x, spatialAxes.concat([x.rank - 1])), [N, 1]);
     let v = pooled;
     this.affine.forEach(({ kernel, bias }, k) => {
       v = norm(tf.add(tf.matMul(v, kernel.read()), bias.read()), k);
@@ -176,8 +194,12 @@ export class MetaAconC extends tfl.layers.Layer {
 
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
-      granularity: this.granularity, r: this.r, normalization: this.normalization,
-      epsilon: this.epsilon, momentum: this.momentum, preset: this.preset,
+      granularity: this.granularity,
+      r: this.r,
+      normalization: this.normalization,
+      epsilon: this.epsilon,
+      momentum: this.momentum,
+      preset: this.preset,
     };
     if (this.p1Explicit) config.p1Initializer = serializeInitializer(this.p1Explicit);
     if (this.p2Explicit) config.p2Initializer = serializeInitializer(this.p2Explicit);

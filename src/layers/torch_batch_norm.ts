@@ -35,7 +35,10 @@ export interface TorchBatchNormOptions {
 /** Normalises `v` `[..., F]` over every axis but the last (F features). */
 export function applyTorchBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchNormOptions): tf.Tensor {
   if (!opts.training) {
-    return tf.add(tf.mul(tf.div(tf.sub(v, w.runningMean.read()), tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read()), w.beta.read());
+    return tf.add(
+      tf.mul(tf.div(tf.sub(v, w.runningMean.read()), tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read()),
+      w.beta.read(),
+    );
   }
   const reducer = crossReplicaReducer();
   if (reducer) return syncBatchNorm(v, w, opts, reducer);
@@ -49,8 +52,10 @@ export function applyTorchBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts
 
 function checkCount(n: number, v: tf.Tensor, opts: TorchBatchNormOptions): void {
   if (n < 2) {
-    throw new Error(`${opts.where}: batch normalization in training needs more than 1 value per channel, ` +
-      `got input of shape [${v.shape}] (PyTorch raises the same); use a batch size > 1${opts.remedy ? ` or ${opts.remedy}` : ''}`);
+    throw new Error(
+      `${opts.where}: batch normalization in training needs more than 1 value per channel, ` +
+        `got input of shape [${v.shape}] (PyTorch raises the same); use a batch size > 1${opts.remedy ? ` or ${opts.remedy}` : ''}`,
+    );
   }
 }
 
@@ -63,7 +68,12 @@ function updateRunningStats(w: TorchBatchNormWeights, mean: tf.Tensor, variance:
 
 /** Per-feature sums of `t` over every axis but the last, as float64. */
 function featureSums(t: tf.Tensor): Float64Array {
-  const s = tf.tidy(() => tf.sum(t, t.shape.slice(0, -1).map((_, i) => i)));
+  const s = tf.tidy(() =>
+    tf.sum(
+      t,
+      t.shape.slice(0, -1).map((_, i) => i),
+    ),
+  );
   const out = Float64Array.from(s.dataSync());
   s.dispose();
   return out;
@@ -77,7 +87,8 @@ function featureSums(t: tf.Tensor): Float64Array {
  * dγ = Σ dy·x̂ and dβ = Σ dy over the local shard. With one replica this is ordinary batch norm.
  */
 function syncBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchNormOptions, reducer: CrossReplicaReducer): tf.Tensor {
-  const F = v.shape[v.rank - 1], localCount = v.size / F;
+  const F = v.shape[v.rank - 1],
+    localCount = v.size / F;
   const first = reducer.allReduce([...featureSums(v), localCount]);
   const count = first[F];
   checkCount(count, v, opts);
@@ -97,11 +108,15 @@ function syncBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchN
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xh, g] = saved;
       const dyXhat = tf.mul(dy, xh);
-      const dBeta = featureSums(dy), dGamma = featureSums(dyXhat);
+      const dBeta = featureSums(dy),
+        dGamma = featureSums(dyXhat);
       dyXhat.dispose();
       const global = reducer.allReduce([...dBeta, ...dGamma], reducer.weight);
-      const gammaValues = g.dataSync(), localShare = reducer.weight * count;
-      const a = new Float32Array(F), c0 = new Float32Array(F), c1 = new Float32Array(F);
+      const gammaValues = g.dataSync(),
+        localShare = reducer.weight * count;
+      const a = new Float32Array(F),
+        c0 = new Float32Array(F),
+        c1 = new Float32Array(F);
       for (let f = 0; f < F; f++) {
         a[f] = gammaValues[f] * invStd[f];
         c0[f] = (a[f] * global[f]) / localShare;
@@ -143,14 +158,17 @@ export class TorchBatchNorm extends tfl.layers.Layer {
     this.momentum = args.momentum ?? TORCH_BN_MOMENTUM;
     this.epsilon = args.epsilon ?? TORCH_BN_EPS;
     if (!(this.epsilon > 0)) throw new Error(`TorchBatchNorm: epsilon must be > 0, got ${args.epsilon}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`TorchBatchNorm: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1))
+      throw new Error(`TorchBatchNorm: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
   }
 
   override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     const C = shape[shape.length - 1];
-    if (shape.length < 2 || C == null) throw new Error(`TorchBatchNorm: input must have rank >= 2 and a known channel (last) axis, got shape [${shape}]`);
-    const ones = tfl.initializers.ones(), zeros = tfl.initializers.zeros();
+    if (shape.length < 2 || C == null)
+      throw new Error(`TorchBatchNorm: input must have rank >= 2 and a known channel (last) axis, got shape [${shape}]`);
+    const ones = tfl.initializers.ones(),
+      zeros = tfl.initializers.zeros();
     this.w = {
       gamma: this.addWeight('gamma', [C], 'float32', ones),
       beta: this.addWeight('beta', [C], 'float32', zeros),

@@ -16,7 +16,8 @@ export function sigmoid(z: number): number {
  */
 export function smoothMax(a: number, b: number, beta: number): number {
   const z = beta * (a - b);
-  const s = sigmoid(z), t = sigmoid(-z);
+  const s = sigmoid(z),
+    t = sigmoid(-z);
   return (s === 0 ? 0 : a * s) + (t === 0 ? 0 : b * t);
 }
 
@@ -50,10 +51,12 @@ export interface AconCPartials {
 export function aconCPartials(x: number, p1: number, p2: number, beta: number): AconCPartials {
   const d = (p1 - p2) * x;
   const z = beta * d;
-  const s = sigmoid(z), t = sigmoid(-z);
+  const s = sigmoid(z),
+    t = sigmoid(-z);
   const st = s * t;
   const zst = st === 0 ? 0 : z * st;
-  const k = s + zst, k2 = t - zst;
+  const k = s + zst,
+    k2 = t - zst;
   return { dx: p1 * k + p2 * k2, dp1: x * k, dp2: x * k2, dbeta: st === 0 ? 0 : d * st * d };
 }
 
@@ -68,8 +71,12 @@ export function aconCDerivative(x: number, p1: number, p2: number, beta: number)
  * β only sets how fast it gets there. κ = `DERIVATIVE_OVERSHOOT` (the paper's 1.0998).
  */
 export function aconCDerivativeBounds(p1: number, p2: number): { lower: number; upper: number } {
-  const hi = Math.max(p1, p2), lo = Math.min(p1, p2);
-  return { lower: DERIVATIVE_OVERSHOOT * lo - (DERIVATIVE_OVERSHOOT - 1) * hi, upper: DERIVATIVE_OVERSHOOT * hi - (DERIVATIVE_OVERSHOOT - 1) * lo };
+  const hi = Math.max(p1, p2),
+    lo = Math.min(p1, p2);
+  return {
+    lower: DERIVATIVE_OVERSHOOT * lo - (DERIVATIVE_OVERSHOOT - 1) * hi,
+    upper: DERIVATIVE_OVERSHOOT * hi - (DERIVATIVE_OVERSHOOT - 1) * lo,
+  };
 }
 
 /**

@@ -22,9 +22,11 @@ const GRANULARITIES: MetaAconGranularity[] = ['channel', 'layer', 'pixel'];
 export function parseActivation(spec: string): ActivationSpec {
   const [kind, granularity, ...rest] = spec.trim().split(':');
   const accepted = `${ACTIVATION_KINDS.join(', ')} (and metaAconC:channel|layer|pixel)`;
-  if (!(ACTIVATION_KINDS as readonly string[]).includes(kind) || rest.length) throw new Error(`unknown activation '${spec}'; expected one of ${accepted}`);
+  if (!(ACTIVATION_KINDS as readonly string[]).includes(kind) || rest.length)
+    throw new Error(`unknown activation '${spec}'; expected one of ${accepted}`);
   if (granularity === undefined) return { kind: kind as ActivationKind };
-  if (kind !== 'metaAconC' || !(GRANULARITIES as string[]).includes(granularity)) throw new Error(`unknown activation '${spec}'; expected one of ${accepted}`);
+  if (kind !== 'metaAconC' || !(GRANULARITIES as string[]).includes(granularity))
+    throw new Error(`unknown activation '${spec}'; expected one of ${accepted}`);
   return { kind: 'metaAconC', granularity: granularity as MetaAconGranularity };
 }
 
@@ -35,11 +37,17 @@ export function formatActivation(spec: ActivationSpec): string {
 /** A new activation layer for `spec`, named `name`. */
 export function makeActivation(spec: ActivationSpec, name: string): tfl.layers.Layer {
   switch (spec.kind) {
-    case 'relu': return tfl.layers.reLU({ name });
-    case 'swish': return tfl.layers.activation({ activation: 'swish', name });
-    case 'aconA': return acon.aconA({ name });
-    case 'aconB': return acon.aconB({ name });
-    case 'aconC': return acon.aconC({ name });
-    case 'metaAconC': return acon.metaAconC({ name, granularity: spec.granularity ?? 'channel' });
+    case 'relu':
+      return tfl.layers.reLU({ name });
+    case 'swish':
+      return tfl.layers.activation({ activation: 'swish', name });
+    case 'aconA':
+      return acon.aconA({ name });
+    case 'aconB':
+      return acon.aconB({ name });
+    case 'aconC':
+      return acon.aconC({ name });
+    case 'metaAconC':
+      return acon.metaAconC({ name, granularity: spec.granularity ?? 'channel' });
   }
 }

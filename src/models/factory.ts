@@ -30,8 +30,12 @@ export function withSeededMathRandom<T>(seed: number, fn: () => T): T {
 }
 
 export function createModel(options: ModelFactoryOptions): tfl.LayersModel {
-  return withSeededMathRandom(options.seed, () => buildModel({
-    model: options.model, activation: parseActivation(options.activation),
-    widthMultiplier: options.widthMultiplier, repeats: options.repeats,
-  }));
+  return withSeededMathRandom(options.seed, () =>
+    buildModel({
+      model: options.model,
+      activation: parseActivation(options.activation),
+      widthMultiplier: options.widthMultiplier,
+      repeats: options.repeats,
+    }),
+  );
 }

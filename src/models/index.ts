@@ -4,7 +4,14 @@ import type { ActivationSpec } from './activation.js';
 import { buildResNet } from './resnet.js';
 import { buildShuffleNetV2 } from './shufflenet.js';
 
-export { ACTIVATION_KINDS, formatActivation, makeActivation, parseActivation, type ActivationKind, type ActivationSpec } from './activation.js';
+export {
+  ACTIVATION_KINDS,
+  formatActivation,
+  makeActivation,
+  parseActivation,
+  type ActivationKind,
+  type ActivationSpec,
+} from './activation.js';
 export { ChannelShuffleSplit } from '../layers/channel_shuffle.js';
 export { countMacs } from './flops.js';
 export { buildResNet, type ResNetArgs } from './resnet.js';
@@ -26,7 +33,13 @@ export interface ModelOptions {
 export function buildModel(o: ModelOptions): tfl.LayersModel {
   switch (o.model) {
     case 'shufflenet':
-      return buildShuffleNetV2({ activation: o.activation, widthMultiplier: o.widthMultiplier, stageRepeats: o.repeats, inputShape: o.inputShape, numClasses: o.numClasses });
+      return buildShuffleNetV2({
+        activation: o.activation,
+        widthMultiplier: o.widthMultiplier,
+        stageRepeats: o.repeats,
+        inputShape: o.inputShape,
+        numClasses: o.numClasses,
+      });
     case 'resnet':
       return buildResNet({ activation: o.activation, blocks: o.repeats, inputShape: o.inputShape, numClasses: o.numClasses });
     default:

@@ -39,9 +39,8 @@ export function buildResNet(args: ResNetArgs): tfl.LayersModel {
       let h = relu(bn(conv(x, w, 1, 1, `${p}/conv1`), `${p}/bn1`), `${p}/relu1`);
       h = makeActivation(activation, `${p}/act`).apply(bn(conv(h, w, 3, stride, `${p}/conv2`), `${p}/bn2`)) as T;
       h = bn(conv(h, w * EXPANSION, 1, 1, `${p}/conv3`), `${p}/bn3`);
-      const shortcut = stride !== 1 || channels !== w * EXPANSION
-        ? bn(conv(x, w * EXPANSION, 1, stride, `${p}/down_conv`), `${p}/down_bn`)
-        : x;
+      const shortcut =
+        stride !== 1 || channels !== w * EXPANSION ? bn(conv(x, w * EXPANSION, 1, stride, `${p}/down_conv`), `${p}/down_bn`) : x;
       x = relu(tfl.layers.add({ name: `${p}/add` }).apply([h, shortcut]) as T, `${p}/relu3`);
       channels = w * EXPANSION;
     }

@@ -26,17 +26,22 @@ export interface ShuffleNetArgs {
 
 /** Output channels of [stem, stage 2, 3, 4, last conv] for a width multiplier. */
 export function shuffleNetWidths(m: number): number[] {
-  const official: Record<number, number[]> = { 0.5: [24, 48, 96, 192, 512], 1: [24, 116, 232, 464, 1024], 1.5: [24, 176, 352, 704, 1024], 2: [24, 244, 488, 976, 2048] };
+  const official: Record<number, number[]> = {
+    0.5: [24, 48, 96, 192, 512],
+    1: [24, 116, 232, 464, 1024],
+    1.5: [24, 176, 352, 704, 1024],
+    2: [24, 244, 488, 976, 2048],
+  };
   if (official[m]) return official[m];
   if (!(m > 0)) throw new Error(`shufflenet: widthMultiplier must be > 0, got ${m}`);
   return [24, ...[48, 96, 192].map((c) => 2 * Math.max(4, Math.round((c * m) / 0.5 / 2))), 512];
 }
 
-
 export function buildShuffleNetV2(args: ShuffleNetArgs): tfl.LayersModel {
   const { activation, widthMultiplier = 0.5, stageRepeats = [4, 8, 4], inputShape = [28, 28, 1], numClasses = 10 } = args;
   const widths = shuffleNetWidths(widthMultiplier);
-  if (stageRepeats.length !== 3 || stageRepeats.some((r) => !Number.isInteger(r) || r < 1)) throw new Error(`shufflenet: stageRepeats must be 3 positive integers, got [${stageRepeats}]`);
+  if (stageRepeats.length !== 3 || stageRepeats.some((r) => !Number.isInteger(r) || r < 1))
+    throw new Error(`shufflenet: stageRepeats must be 3 positive integers, got [${stageRepeats}]`);
 
   const conv = (x: T, filters: number, kernelSize: number, strides: number, name: string) =>
     tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, name }).apply(x) as T;

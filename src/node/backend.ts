@@ -23,7 +23,10 @@ export interface NodeBackendOptions {
 export type BackendSource = 'option' | typeof BACKEND_ENV | 'default';
 
 /** The requested backend and its source; throws a message naming the source and the valid values. */
-export function resolveBackendName(option?: string, env: NodeJS.ProcessEnv = process.env): { name: NodeBackendName; source: BackendSource } {
+export function resolveBackendName(
+  option?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { name: NodeBackendName; source: BackendSource } {
   const fromEnv = env[BACKEND_ENV];
   const [value, source]: [string | undefined, BackendSource] =
     option !== undefined ? [option, 'option'] : fromEnv ? [fromEnv, BACKEND_ENV] : [undefined, 'default'];
@@ -44,9 +47,13 @@ const backendPackages: Record<NodeBackendName, () => Promise<unknown>> = {
  */
 async function loadBackendPackages(): Promise<Partial<Record<NodeBackendName, string>>> {
   const failures: Partial<Record<NodeBackendName, string>> = {};
-  await Promise.all(NODE_BACKENDS.map((name) => backendPackages[name]().catch((e: Error) => {
-    failures[name] = `cannot load @tensorflow/tfjs-backend-${name}: ${e.message}`;
-  })));
+  await Promise.all(
+    NODE_BACKENDS.map((name) =>
+      backendPackages[name]().catch((e: Error) => {
+        failures[name] = `cannot load @tensorflow/tfjs-backend-${name}: ${e.message}`;
+      }),
+    ),
+  );
   return failures;
 }
 

@@ -11,13 +11,24 @@ import { writeFileAtomic } from '../util/atomic_file.js';
 import '../layers/index.js';
 
 export async function saveModel(model: tfl.LayersModel, dir: string): Promise<void> {
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const data = a.weightData === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(a.weightData as ArrayBuffer | ArrayBuffer[]));
-    writeFileAtomic(join(dir, 'weights.bin'), data);
-    const json = { modelTopology: a.modelTopology, format: 'layers-model', generatedBy: 'acon', convertedBy: null, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] };
-    writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
-    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const data =
+        a.weightData === undefined
+          ? new Uint8Array(0)
+          : new Uint8Array(tf.io.concatenateArrayBuffers(a.weightData as ArrayBuffer | ArrayBuffer[]));
+      writeFileAtomic(join(dir, 'weights.bin'), data);
+      const json = {
+        modelTopology: a.modelTopology,
+        format: 'layers-model',
+        generatedBy: 'acon',
+        convertedBy: null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+      };
+      writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
+    }),
+  );
 }
 
 export async function loadModel(dir: string): Promise<tfl.LayersModel> {
@@ -28,11 +39,16 @@ export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   } catch (e) {
     throw new Error(`${file}: cannot read a model (${(e as Error).message})`);
   }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`${file}: not a tfjs layers model (needs modelTopology and weightsManifest)`);
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest))
+    throw new Error(`${file}: not a tfjs layers model (needs modelTopology and weightsManifest)`);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => {
-    const b = readFileSync(join(dir, p));
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  }));
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: tf.io.concatenateArrayBuffers(buffers) }));
+  const buffers = json.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => {
+      const b = readFileSync(join(dir, p));
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    }),
+  );
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: tf.io.concatenateArrayBuffers(buffers) }),
+  );
 }

@@ -78,9 +78,14 @@ export interface LayerCurves {
 
 export function layerCurves(layer: ActivationLayerRecord, xs: readonly number[], sampleCount = 6): LayerCurves {
   const ps = channelParams(layer);
-  const curves = ps.map((p) => ({ f: xs.map((x) => aconC(x, p.p1, p.p2, p.beta)), df: xs.map((x) => aconCDerivative(x, p.p1, p.p2, p.beta)) }));
+  const curves = ps.map((p) => ({
+    f: xs.map((x) => aconC(x, p.p1, p.p2, p.beta)),
+    df: xs.map((x) => aconCDerivative(x, p.p1, p.p2, p.beta)),
+  }));
   const pointwise = (key: keyof Curve) => xs.map((_, i) => median(curves.map((c) => c[key][i])));
-  const ranked = ps.map((p, c) => ({ channel: c, sharpness: switchSharpness(p.p1, p.p2, p.beta) })).sort((a, b) => a.sharpness - b.sharpness || a.channel - b.channel);
+  const ranked = ps
+    .map((p, c) => ({ channel: c, sharpness: switchSharpness(p.p1, p.p2, p.beta) }))
+    .sort((a, b) => a.sharpness - b.sharpness || a.channel - b.channel);
   const k = Math.min(sampleCount, ranked.length);
   const picks = Array.from({ length: k }, (_, i) => ranked[k === 1 ? 0 : Math.round((i * (ranked.length - 1)) / (k - 1))]);
   return {

@@ -27,13 +27,22 @@ export function sig3(v: number): string {
 
 /** An integer with thousands separators: 1234567 → "1,234,567". */
 export function grouped(v: number): string {
-  return Number.isFinite(v) ? Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',') : MISSING;
+  return Number.isFinite(v)
+    ? Math.round(v)
+        .toString()
+        .replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+    : MISSING;
 }
 
 /** A count with an SI suffix: 11_920_000 → "11.9 M". */
 export function si(v: number): string {
   if (!Number.isFinite(v)) return MISSING;
-  for (const [div, unit] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (Math.abs(v) >= div) return `${(v / div).toPrecision(3)} ${unit}`;
+  for (const [div, unit] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (Math.abs(v) >= div) return `${(v / div).toPrecision(3)} ${unit}`;
   return String(Math.round(v));
 }
 

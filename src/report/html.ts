@@ -100,22 +100,32 @@ function summarySection(ctx: Context): string {
     ['Activations', ctx.names.map((a) => label(ctx, a)).join(', ')],
     ['Seeds', c.seeds.join(', ')],
     ['Epochs', String(c.epochs)],
-    ['Optimiser', `SGD, batch ${c.batchSize}, lr ${c.learningRate}, momentum ${c.momentum}, weight decay ${c.weightDecay}, label smoothing ${c.labelSmoothing}`],
+    [
+      'Optimiser',
+      `SGD, batch ${c.batchSize}, lr ${c.learningRate}, momentum ${c.momentum}, weight decay ${c.weightDecay}, label smoothing ${c.labelSmoothing}`,
+    ],
     ['Data', `${c.data.source}: ${grouped(c.data.trainCount)} training, ${grouped(c.data.testCount)} test images`],
     ['Backend', `${e.backend}, ${e.workers} worker${e.workers === 1 ? '' : 's'}`],
     ['Machine', `Node ${e.node}, ${e.cpus}`],
   ];
   const config = `<table class="config">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
   const bestMean = Math.min(...ctx.summaries.filter((s) => s.error.n > 0).map((s) => s.error.mean));
-  const body = ctx.summaries.map((s) => {
-    const style = ctx.styles.get(s.activation);
-    const err = s.error.n === 0 ? '—' : `${pct(s.error.mean)}${s.error.half === null ? '' : ` ± ${pct(s.error.half)}`} <span class="n">n=${s.error.n}</span>`;
-    const best = s.best ? `seed ${s.best.seed}: ${pct(s.best.finalTestError)}` : '—';
-    return `<tr${s.error.mean === bestMean ? ' class="best"' : ''}><th><span class="swatch" style="background:${color(ctx, s.activation)}"></span>${esc(label(ctx, s.activation))}</th>`
-      + `<td class="num">${err}</td><td class="num">${esc(best)}</td><td class="num">${grouped(s.params)}</td><td class="num">${si(s.flops)}</td>`
-      + `<td class="num">${grouped(s.imagesPerSec)}</td><td class="num">${duration(s.wallSeconds)}</td>`
-      + `<td class="num ref">${style?.paperTop1 !== undefined ? style.paperTop1.toFixed(1) : '—'}</td></tr>`;
-  }).join('');
+  const body = ctx.summaries
+    .map((s) => {
+      const style = ctx.styles.get(s.activation);
+      const err =
+        s.error.n === 0
+          ? '—'
+          : `${pct(s.error.mean)}${s.error.half === null ? '' : ` ± ${pct(s.error.half)}`} <span class="n">n=${s.error.n}</span>`;
+      const best = s.best ? `seed ${s.best.seed}: ${pct(s.best.finalTestError)}` : '—';
+      return (
+        `<tr${s.error.mean === bestMean ? ' class="best"' : ''}><th><span class="swatch" style="background:${color(ctx, s.activation)}"></span>${esc(label(ctx, s.activation))}</th>` +
+        `<td class="num">${err}</td><td class="num">${esc(best)}</td><td class="num">${grouped(s.params)}</td><td class="num">${si(s.flops)}</td>` +
+        `<td class="num">${grouped(s.imagesPerSec)}</td><td class="num">${duration(s.wallSeconds)}</td>` +
+        `<td class="num ref">${style?.paperTop1 !== undefined ? style.paperTop1.toFixed(1) : '—'}</td></tr>`
+      );
+    })
+    .join('');
   const table = `<table class="errors">
 <thead><tr><th>Activation</th><th>Final test error, % (mean ± 95% CI)</th><th>Best seed, %</th><th>Params</th><th>MACs / image</th><th>Images / s (train)</th><th>Wall time / run</th><th class="ref">Paper: ImageNet top-1 error, %*</th></tr></thead>
 <tbody>${body}</tbody>
@@ -141,10 +151,12 @@ function orderingStatement(ctx: Context): string {
     const same = claimed.every((s, i) => s === inPaper[i]);
     line += ` Claimed by the paper (ImageNet): ${claimed.map(name).join(' < ')}. ${same ? 'Same order' : 'Different order'} for these ${claimed.length}.`;
   }
-  if (measured.some((s) => s.error.half === null)) return `${line} Some activations have a single seed, so the order is not tested statistically.`;
+  if (measured.some((s) => s.error.half === null))
+    return `${line} Some activations have a single seed, so the order is not tested statistically.`;
   const overlapping: string[] = [];
   for (let i = 1; i < measured.length; i++) {
-    const a = measured[i - 1].error, b = measured[i].error;
+    const a = measured[i - 1].error,
+      b = measured[i].error;
     if (b.mean - b.half! <= a.mean + a.half!) overlapping.push(`${name(measured[i - 1])} / ${name(measured[i])}`);
   }
   if (overlapping.length > 0) line += ` The 95% CIs overlap for ${overlapping.join(', ')}: those steps are not resolved by these seeds.`;
@@ -155,15 +167,21 @@ function orderingStatement(ctx: Context): string {
 
 function curvesSection(ctx: Context): string {
   const chart = (metric: 'trainLoss' | 'testError', title: string, yLabel: string, scale: number) => {
-    const series: LineSeries[] = ctx.summaries.map((s) => {
-      const stats = epochStats(s.runs, metric);
-      return {
-        label: label(ctx, s.activation), color: color(ctx, s.activation), markers: stats.length <= 40,
-        points: stats.map((e) => [e.epoch, e.mean * scale] as const),
-        band: stats.map((e) => [e.epoch, e.min * scale, e.max * scale] as const),
-      };
-    }).filter((s) => s.points.length > 0);
-    return series.length === 0 ? '' : figure(lineChart({ width: 600, height: 340, title, xLabel: 'epoch', yLabel, series, integerX: true }), title);
+    const series: LineSeries[] = ctx.summaries
+      .map((s) => {
+        const stats = epochStats(s.runs, metric);
+        return {
+          label: label(ctx, s.activation),
+          color: color(ctx, s.activation),
+          markers: stats.length <= 40,
+          points: stats.map((e) => [e.epoch, e.mean * scale] as const),
+          band: stats.map((e) => [e.epoch, e.min * scale, e.max * scale] as const),
+        };
+      })
+      .filter((s) => s.points.length > 0);
+    return series.length === 0
+      ? ''
+      : figure(lineChart({ width: 600, height: 340, title, xLabel: 'epoch', yLabel, series, integerX: true }), title);
   };
   const loss = chart('trainLoss', 'Training loss', 'loss', 1);
   const error = chart('testError', 'Test error', 'test error, %', 100);
@@ -189,42 +207,74 @@ function spreadCell(s: Spread): string {
 }
 
 function layersSection(ctx: Context): string {
-  const kinds = ctx.names.map((a) => ({ activation: a, run: shownRun(ctx, a) }))
+  const kinds = ctx.names
+    .map((a) => ({ activation: a, run: shownRun(ctx, a) }))
     .filter((k): k is { activation: string; run: RunRecord } => k.run !== undefined && k.run.layers.length > 0)
     .map((k) => ({ ...k, summaries: [...k.run.layers].sort((a, b) => a.index - b.index).map(summarizeLayer) }));
-  if (kinds.length === 0) return note('No run has ACON layers (ReLU and Swish have no learned activation parameters), so there is nothing to show here.');
+  if (kinds.length === 0)
+    return note('No run has ACON layers (ReLU and Swish have no learned activation parameters), so there is nothing to show here.');
   const seeds = [...new Set(kinds.map((k) => k.run.seed))];
-  const shown = seeds.length === 1 ? `the run of seed ${seeds[0]}` : `one run each (${kinds.map((k) => `${esc(label(ctx, k.activation))}: seed ${k.run.seed}`).join(', ')})`;
+  const shown =
+    seeds.length === 1
+      ? `the run of seed ${seeds[0]}`
+      : `one run each (${kinds.map((k) => `${esc(label(ctx, k.activation))}: seed ${k.run.seed}`).join(', ')})`;
   const intro = `<p>For each activation with learned parameters, ${shown}.
 <b>Activate or not:</b> a channel's <i>sharpness</i> is |σ(z) − σ(−z)| at z = β(p1 − p2)·3 (<code>switchSharpness</code>): 0 means f is the straight line (p1 + p2)x/2 on [−3, 3] (not activated), 1 means f is max(p1x, p2x) (activated).
 Channels with sharpness &lt; ${LINEAR_SHARPNESS} count as linear.${kinds.some((k) => k.run.layers.some((l) => l.kind === 'MetaAconC')) ? ' For Meta-ACON, β is the generated β averaged over the test samples.' : ''}</p>`;
   const categories = [...new Set(kinds.flatMap((k) => k.summaries.map((s) => s.layer.index)))].sort((a, b) => a - b);
-  const bars = (key: 'meanSharpness' | 'linearFraction', title: string) => barChart({
-    width: 600, height: 300, title, xLabel: 'activation layer (input → output)', yLabel: key === 'meanSharpness' ? 'mean sharpness' : 'fraction of channels', yMax: 1,
-    categories: categories.map((i) => `L${i}`),
-    groups: kinds.map((k) => ({ label: label(ctx, k.activation), color: color(ctx, k.activation), values: categories.map((i) => k.summaries.find((s) => s.layer.index === i)?.[key] ?? null) })),
-  });
+  const bars = (key: 'meanSharpness' | 'linearFraction', title: string) =>
+    barChart({
+      width: 600,
+      height: 300,
+      title,
+      xLabel: 'activation layer (input → output)',
+      yLabel: key === 'meanSharpness' ? 'mean sharpness' : 'fraction of channels',
+      yMax: 1,
+      categories: categories.map((i) => `L${i}`),
+      groups: kinds.map((k) => ({
+        label: label(ctx, k.activation),
+        color: color(ctx, k.activation),
+        values: categories.map((i) => k.summaries.find((s) => s.layer.index === i)?.[key] ?? null),
+      })),
+    });
   const depth = `<h3>Activate or not, across depth</h3>
 <div class="row">${figure(bars('meanSharpness', 'Mean sharpness over channels'), 'Mean sharpness per layer')}${figure(bars('linearFraction', `Fraction of channels with sharpness < ${LINEAR_SHARPNESS}`), 'Fraction of nearly linear channels per layer')}</div>`;
   return intro + depth + kinds.map((k) => layerKind(ctx, k.activation, k.run, k.summaries)).join('\n');
 }
 
 function layerKind(ctx: Context, activation: string, run: RunRecord, summaries: LayerSummary[]): string {
-  const name = label(ctx, activation), c = color(ctx, activation);
-  const rows = summaries.map((s) => `<tr><td>L${s.layer.index}</td><td class="name">${esc(s.layer.name)}</td><td>${esc(s.layer.kind + (s.layer.granularity ? ` (${s.layer.granularity})` : ''))}</td><td class="num">${s.channels}</td>`
-    + `<td class="num">${spreadCell(s.p1)}</td><td class="num">${spreadCell(s.p2)}</td><td class="num">${spreadCell(s.beta)}</td>`
-    + `<td class="num">${s.meanSharpness.toFixed(2)}</td><td class="num">${pct(s.linearFraction, 0)}%</td></tr>`).join('');
+  const name = label(ctx, activation),
+    c = color(ctx, activation);
+  const rows = summaries
+    .map(
+      (s) =>
+        `<tr><td>L${s.layer.index}</td><td class="name">${esc(s.layer.name)}</td><td>${esc(s.layer.kind + (s.layer.granularity ? ` (${s.layer.granularity})` : ''))}</td><td class="num">${s.channels}</td>` +
+        `<td class="num">${spreadCell(s.p1)}</td><td class="num">${spreadCell(s.p2)}</td><td class="num">${spreadCell(s.beta)}</td>` +
+        `<td class="num">${s.meanSharpness.toFixed(2)}</td><td class="num">${pct(s.linearFraction, 0)}%</td></tr>`,
+    )
+    .join('');
   const table = `<table class="layers"><thead><tr><th>Layer</th><th>Name</th><th>Kind</th><th>Channels</th><th>p1: median [min, max]</th><th>p2: median [min, max]</th><th>β: median [min, max]</th><th>Mean sharpness</th><th>Linear channels</th></tr></thead><tbody>${rows}</tbody></table>`;
   const panels = summaries.flatMap((s) => {
     const curves = layerCurves(s.layer, CURVE_XS, FAINT_CHANNELS);
-    const panel = (key: 'f' | 'df', what: string) => lineChart({
-      width: 290, height: 200, title: `L${s.layer.index} ${what} · ${s.layer.name}`, legend: false, zeroLines: true,
-      series: [
-        ...curves.channels.map((ch) => ({ label: `channel ${ch.channel}`, color: c, width: 1, opacity: 0.3, points: CURVE_XS.map((x, i) => [x, ch[key][i]] as const) })),
-        { label: 'median over channels', color: c, width: 2.5, points: CURVE_XS.map((x, i) => [x, curves.median[key][i]] as const) },
-      ],
-    });
-    return [panel('f', 'f(x)'), panel('df', "f′(x)")];
+    const panel = (key: 'f' | 'df', what: string) =>
+      lineChart({
+        width: 290,
+        height: 200,
+        title: `L${s.layer.index} ${what} · ${s.layer.name}`,
+        legend: false,
+        zeroLines: true,
+        series: [
+          ...curves.channels.map((ch) => ({
+            label: `channel ${ch.channel}`,
+            color: c,
+            width: 1,
+            opacity: 0.3,
+            points: CURVE_XS.map((x, i) => [x, ch[key][i]] as const),
+          })),
+          { label: 'median over channels', color: c, width: 2.5, points: CURVE_XS.map((x, i) => [x, curves.median[key][i]] as const) },
+        ],
+      });
+    return [panel('f', 'f(x)'), panel('df', 'f′(x)')];
   });
   return `<h3><span class="swatch" style="background:${c}"></span>${esc(name)} — seed ${run.seed}</h3>
 ${table}
@@ -234,10 +284,16 @@ ${figure(smallMultiples(panels, 4), `${name}: learned activation curves per laye
 // ── β distribution ───────────────────────────────────────────────────────────────────────────────
 
 /** The last activation layer of the first activation whose shown run's last layer is of `kind`. */
-function lastLayerOf(ctx: Context, kind: ActivationLayerRecord['kind']): { activation: string; run: RunRecord; layer: ActivationLayerRecord } | undefined {
+function lastLayerOf(
+  ctx: Context,
+  kind: ActivationLayerRecord['kind'],
+): { activation: string; run: RunRecord; layer: ActivationLayerRecord } | undefined {
   for (const activation of ctx.names) {
     const run = shownRun(ctx, activation);
-    const layer = run?.layers.reduce<ActivationLayerRecord | undefined>((last, l) => (last === undefined || l.index > last.index ? l : last), undefined);
+    const layer = run?.layers.reduce<ActivationLayerRecord | undefined>(
+      (last, l) => (last === undefined || l.index > last.index ? l : last),
+      undefined,
+    );
     if (run && layer?.kind === kind) return { activation, run, layer };
   }
   return undefined;
@@ -245,18 +301,40 @@ function lastLayerOf(ctx: Context, kind: ActivationLayerRecord['kind']): { activ
 
 function betaSection(ctx: Context): string {
   const meta = lastLayerOf(ctx, 'MetaAconC');
-  if (!meta) return note('No Meta-ACON run in these results, so the β distribution of ACON-C vs Meta-ACON over test samples (the paper’s figure) cannot be drawn.');
+  if (!meta)
+    return note(
+      'No Meta-ACON run in these results, so the β distribution of ACON-C vs Meta-ACON over test samples (the paper’s figure) cannot be drawn.',
+    );
   const perSample = (meta.layer.betaPerSample ?? []).slice(0, 7);
-  if (perSample.length === 0) return note(`The Meta-ACON run (seed ${meta.run.seed}) recorded no per-sample β (betaPerSample), so the β distribution over test samples cannot be drawn.`);
+  if (perSample.length === 0)
+    return note(
+      `The Meta-ACON run (seed ${meta.run.seed}) recorded no per-sample β (betaPerSample), so the β distribution over test samples cannot be drawn.`,
+    );
   const acon = lastLayerOf(ctx, 'AconC');
   const indices = meta.run.betaSampleIndices;
   const categories = perSample.map((_, i) => (indices?.[i] !== undefined ? `#${indices[i]}` : `sample ${i + 1}`));
   const groups = [
-    ...(acon ? [{ label: `${label(ctx, acon.activation)} (seed ${acon.run.seed})`, color: color(ctx, acon.activation), values: perSample.map((_, i) => acon.layer.betaPerSample?.[i] ?? acon.layer.beta) }] : []),
+    ...(acon
+      ? [
+          {
+            label: `${label(ctx, acon.activation)} (seed ${acon.run.seed})`,
+            color: color(ctx, acon.activation),
+            values: perSample.map((_, i) => acon.layer.betaPerSample?.[i] ?? acon.layer.beta),
+          },
+        ]
+      : []),
     { label: `${label(ctx, meta.activation)} (seed ${meta.run.seed})`, color: color(ctx, meta.activation), values: perSample },
   ];
   const medians = perSample.map((b) => median(b));
-  const fig = distributionChart({ width: 1100, height: 360, title: `β per channel in the last activation layer (${meta.layer.name}), for ${perSample.length} test samples`, xLabel: 'test sample (index in the test set)', yLabel: 'β', categories, groups });
+  const fig = distributionChart({
+    width: 1100,
+    height: 360,
+    title: `β per channel in the last activation layer (${meta.layer.name}), for ${perSample.length} test samples`,
+    xLabel: 'test sample (index in the test set)',
+    yLabel: 'β',
+    categories,
+    groups,
+  });
   const aconText = acon
     ? `ACON-C's β is a learned constant, identical for every sample (median ${sig3(median(acon.layer.beta))}, layer ${esc(acon.layer.name)}).`
     : 'There is no ACON-C run to compare with.';
@@ -275,15 +353,45 @@ const FAMILY_XS = Array.from({ length: 600 }, (_, i) => -6 + (12 * i) / 599);
 function familySection(): string {
   const { p1, p2, betas } = FAMILY;
   const betaLabel = (b: number) => (b === Infinity ? 'β = ∞: max(p1x, p2x)' : `β = ${b}`);
-  const series = (fn: (x: number, b: number) => number): LineSeries[] => betas.map((b, i) => ({
-    label: betaLabel(b), color: FAMILY_COLORS[i], width: b === Infinity ? 2.5 : 2, points: FAMILY_XS.map((x) => [x, fn(x, b)] as const),
-  }));
+  const series = (fn: (x: number, b: number) => number): LineSeries[] =>
+    betas.map((b, i) => ({
+      label: betaLabel(b),
+      color: FAMILY_COLORS[i],
+      width: b === Infinity ? 2.5 : 2,
+      points: FAMILY_XS.map((x) => [x, fn(x, b)] as const),
+    }));
   const { lower, upper } = aconCDerivativeBounds(p1, p2);
-  const bound = (v: number, what: string): LineSeries => ({ label: `${what} ${fixed(v, 3)}`, color: '#c0392b', dash: '6 4', width: 1.5, points: [[-6, v], [6, v]] });
-  const f = lineChart({ width: 600, height: 380, title: `f(x), p1 = ${fixed(p1, 1)}, p2 = ${fixed(p2, 1)}`, xLabel: 'x', yLabel: 'f(x)', zeroLines: true, series: series((x, b) => aconC(x, p1, p2, b)) });
+  const bound = (v: number, what: string): LineSeries => ({
+    label: `${what} ${fixed(v, 3)}`,
+    color: '#c0392b',
+    dash: '6 4',
+    width: 1.5,
+    points: [
+      [-6, v],
+      [6, v],
+    ],
+  });
+  const f = lineChart({
+    width: 600,
+    height: 380,
+    title: `f(x), p1 = ${fixed(p1, 1)}, p2 = ${fixed(p2, 1)}`,
+    xLabel: 'x',
+    yLabel: 'f(x)',
+    zeroLines: true,
+    series: series((x, b) => aconC(x, p1, p2, b)),
+  });
   const df = lineChart({
-    width: 600, height: 380, title: "f′(x) and its bounds", xLabel: 'x', yLabel: "f′(x)", zeroLines: true,
-    series: [...series((x, b) => aconCDerivative(x, p1, p2, b)), bound(upper, 'upper κp1 − (κ−1)p2 ='), bound(lower, 'lower κp2 − (κ−1)p1 =')],
+    width: 600,
+    height: 380,
+    title: 'f′(x) and its bounds',
+    xLabel: 'x',
+    yLabel: 'f′(x)',
+    zeroLines: true,
+    series: [
+      ...series((x, b) => aconCDerivative(x, p1, p2, b)),
+      bound(upper, 'upper κp1 − (κ−1)p2 ='),
+      bound(lower, 'lower κp2 − (κ−1)p1 ='),
+    ],
   });
   return `<p>ACON-C is f(x) = (p1 − p2)x·σ(β(p1 − p2)x) + p2x. β switches it between not activating (β = 0: the line (p1 + p2)x/2) and activating (β → ∞: max(p1x, p2x)).
 Its derivative goes from p2 (x → −∞) to p1 (x → +∞) and, whatever β, stays within [κ·p2 − (κ−1)·p1, κ·p1 − (κ−1)·p2] = [${fixed(lower, 3)}, ${fixed(upper, 3)}] (dashed), κ = ${fixed(DERIVATIVE_OVERSHOOT, 5)}; β only sets how fast it gets there.</p>

@@ -11,7 +11,10 @@ export function activationNames(results: ResultsFile): string[] {
 
 /** Runs of one activation, in the order of `config.seeds` (seeds not listed there last). */
 export function runsOf(results: ResultsFile, activation: string): RunRecord[] {
-  const order = (seed: number) => { const i = results.config.seeds.indexOf(seed); return i < 0 ? Infinity : i; };
+  const order = (seed: number) => {
+    const i = results.config.seeds.indexOf(seed);
+    return i < 0 ? Infinity : i;
+  };
   return results.runs.filter((r) => r.activation === activation).sort((a, b) => order(a.seed) - order(b.seed) || a.seed - b.seed);
 }
 
@@ -56,13 +59,15 @@ export interface EpochStat {
 /** Mean, min and max of one per-epoch metric over runs, epochs matched by number. */
 export function epochStats(runs: readonly RunRecord[], metric: 'trainLoss' | 'testError'): EpochStat[] {
   const byEpoch = new Map<number, number[]>();
-  for (const r of runs) for (const e of r.epochs as readonly EpochRecord[]) {
-    const v = e[metric];
-    if (!Number.isFinite(v)) continue;
-    const list = byEpoch.get(e.epoch) ?? [];
-    list.push(v);
-    byEpoch.set(e.epoch, list);
-  }
-  return [...byEpoch.entries()].sort((a, b) => a[0] - b[0])
+  for (const r of runs)
+    for (const e of r.epochs as readonly EpochRecord[]) {
+      const v = e[metric];
+      if (!Number.isFinite(v)) continue;
+      const list = byEpoch.get(e.epoch) ?? [];
+      list.push(v);
+      byEpoch.set(e.epoch, list);
+    }
+  return [...byEpoch.entries()]
+    .sort((a, b) => a[0] - b[0])
     .map(([epoch, vs]) => ({ epoch, n: vs.length, mean: mean(vs), min: Math.min(...vs), max: Math.max(...vs) }));
 }

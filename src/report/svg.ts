@@ -87,7 +87,9 @@ export interface DistributionChartOptions extends ChartText {
 const FONT = { tick: 11, label: 12, title: 13 };
 /** Rough average glyph width as a fraction of the font size, for layout. */
 const GLYPH = 0.6;
-const GRID = '#e4e4e4', AXIS = '#444', INK = '#222';
+const GRID = '#e4e4e4',
+  AXIS = '#444',
+  INK = '#222';
 
 /** Number for an SVG attribute: at most two decimals, no "-0". */
 function n(v: number): string {
@@ -122,16 +124,25 @@ interface Ticks {
 
 /** About `count` ticks at 1, 2 or 5 × 10^k, with the domain widened to whole ticks; labels use "−". */
 export function niceTicks(lo: number, hi: number, count = 5, integer = false): Ticks {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) { lo = 0; hi = 1; }
-  if (lo === hi) { const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1; lo -= pad; hi += pad; }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (lo === hi) {
+    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    lo -= pad;
+    hi += pad;
+  }
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const f = raw / mag;
   let step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
   if (integer) step = Math.max(1, Math.round(step));
-  const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
+  const first = Math.floor(lo / step + 1e-9),
+    last = Math.ceil(hi / step - 1e-9);
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  const values: number[] = [], labels: string[] = [];
+  const values: number[] = [],
+    labels: string[] = [];
   for (let k = first; k <= last; k++) {
     const v = k * step;
     values.push(v);
@@ -155,13 +166,15 @@ function legendWidth(items: readonly LegendItem[]): number {
 }
 
 function legend(items: readonly LegendItem[], x: number, y: number): string {
-  return items.map((item, i) => {
-    const cy = y + i * LEGEND_ROW + LEGEND_ROW / 2;
-    const swatch = item.box
-      ? `<rect x="${n(x)}" y="${n(cy - 5)}" width="18" height="10" fill="${item.color}" fill-opacity="0.6" stroke="${item.color}"/>`
-      : line(x, cy, x + 20, cy, `stroke="${item.color}" stroke-width="2.5"${item.dash ? ` stroke-dasharray="${item.dash}"` : ''}`);
-    return swatch + text(x + 26, cy + 4, item.label, `font-size="${FONT.label}" fill="${INK}"`);
-  }).join('');
+  return items
+    .map((item, i) => {
+      const cy = y + i * LEGEND_ROW + LEGEND_ROW / 2;
+      const swatch = item.box
+        ? `<rect x="${n(x)}" y="${n(cy - 5)}" width="18" height="10" fill="${item.color}" fill-opacity="0.6" stroke="${item.color}"/>`
+        : line(x, cy, x + 20, cy, `stroke="${item.color}" stroke-width="2.5"${item.dash ? ` stroke-dasharray="${item.dash}"` : ''}`);
+      return swatch + text(x + 26, cy + 4, item.label, `font-size="${FONT.label}" fill="${INK}"`);
+    })
+    .join('');
 }
 
 interface Frame {
@@ -187,7 +200,8 @@ function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => n
 /** Title, axis labels, y grid and y tick labels, x axis line. */
 function axes(o: ChartText & { width: number }, f: Frame, yTicks: Ticks, y: (v: number) => number): string {
   const parts: string[] = [];
-  if (o.title) parts.push(text(f.left, 16, fit(o.title, o.width - f.left, FONT.title), `font-size="${FONT.title}" font-weight="600" fill="${INK}"`));
+  if (o.title)
+    parts.push(text(f.left, 16, fit(o.title, o.width - f.left, FONT.title), `font-size="${FONT.title}" font-weight="600" fill="${INK}"`));
   yTicks.values.forEach((v, i) => {
     parts.push(line(f.left, y(v), f.left + f.width, y(v), `stroke="${GRID}"`));
     parts.push(text(f.left - 6, y(v) + 4, yTicks.labels[i], `font-size="${FONT.tick}" text-anchor="end" fill="${AXIS}"`));
@@ -195,10 +209,19 @@ function axes(o: ChartText & { width: number }, f: Frame, yTicks: Ticks, y: (v: 
   const bottom = f.top + f.height;
   parts.push(line(f.left, bottom, f.left + f.width, bottom, `stroke="${AXIS}"`));
   parts.push(line(f.left, f.top, f.left, bottom, `stroke="${AXIS}"`));
-  if (o.xLabel) parts.push(text(f.left + f.width / 2, bottom + 36, o.xLabel, `font-size="${FONT.label}" text-anchor="middle" fill="${INK}"`));
+  if (o.xLabel)
+    parts.push(text(f.left + f.width / 2, bottom + 36, o.xLabel, `font-size="${FONT.label}" text-anchor="middle" fill="${INK}"`));
   if (o.yLabel) {
-    const cx = 12, cy = f.top + f.height / 2;
-    parts.push(text(cx, cy, fit(o.yLabel, f.height, FONT.label), `font-size="${FONT.label}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${n(cx)} ${n(cy)})"`));
+    const cx = 12,
+      cy = f.top + f.height / 2;
+    parts.push(
+      text(
+        cx,
+        cy,
+        fit(o.yLabel, f.height, FONT.label),
+        `font-size="${FONT.label}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${n(cx)} ${n(cy)})"`,
+      ),
+    );
   }
   return parts.join('');
 }
@@ -206,20 +229,38 @@ function axes(o: ChartText & { width: number }, f: Frame, yTicks: Ticks, y: (v: 
 /** Category labels centred under their slots. */
 function categoryAxis(categories: readonly string[], f: Frame): string {
   const slot = f.width / Math.max(1, categories.length);
-  return categories.map((c, i) => text(f.left + slot * (i + 0.5), f.top + f.height + 16, fit(c, slot, FONT.tick), `font-size="${FONT.tick}" text-anchor="middle" fill="${AXIS}"`)).join('');
+  return categories
+    .map((c, i) =>
+      text(
+        f.left + slot * (i + 0.5),
+        f.top + f.height + 16,
+        fit(c, slot, FONT.tick),
+        `font-size="${FONT.tick}" text-anchor="middle" fill="${AXIS}"`,
+      ),
+    )
+    .join('');
 }
 
 function extent(values: Iterable<number>): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of values)
+    if (Number.isFinite(v)) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 
 /** `M … L …` path through the points, restarting after non-finite values. */
 function pathData(points: readonly Point[], x: (v: number) => number, y: (v: number) => number): string {
-  let d = '', pen = false;
+  let d = '',
+    pen = false;
   for (const [px, py] of points) {
-    if (!Number.isFinite(px) || !Number.isFinite(py)) { pen = false; continue; }
+    if (!Number.isFinite(px) || !Number.isFinite(py)) {
+      pen = false;
+      continue;
+    }
     d += `${pen ? 'L' : 'M'}${n(x(px))} ${n(y(py))}`;
     pen = true;
   }
@@ -229,11 +270,13 @@ function pathData(points: readonly Point[], x: (v: number) => number, y: (v: num
 export function lineChart(o: LineChartOptions): Figure {
   const xs = o.series.flatMap((s) => [...s.points.map((p) => p[0]), ...(s.band ?? []).map((b) => b[0])]);
   const ys = o.series.flatMap((s) => [...s.points.map((p) => p[1]), ...(s.band ?? []).flatMap((b) => [b[1], b[2]])]);
-  const [x0, x1] = extent(xs), [y0, y1] = extent(ys);
+  const [x0, x1] = extent(xs),
+    [y0, y1] = extent(ys);
   const xt = niceTicks(x0, x1, 6, o.integerX);
   // A little headroom keeps lines at the extremes off the frame.
   const yt = niceTicks(y0 - (y1 - y0) * 0.02, y1 + (y1 - y0) * 0.02, 5);
-  const items: LegendItem[] = o.legend === false ? [] : o.series.filter((s) => s.legend !== false).map((s) => ({ label: s.label, color: s.color, dash: s.dash }));
+  const items: LegendItem[] =
+    o.legend === false ? [] : o.series.filter((s) => s.legend !== false).map((s) => ({ label: s.label, color: s.color, dash: s.dash }));
   const f = frame(o, yt.labels, legendWidth(items));
   // x spans exactly the data (epochs 1…N, x ∈ [−6, 6]); y is widened to whole ticks.
   const x = scale(x0, x1 === x0 ? x0 + 1 : x1, f.left, f.left + f.width);
@@ -259,7 +302,9 @@ export function lineChart(o: LineChartOptions): Figure {
     const style = `fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-linejoin="round"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}${s.opacity !== undefined ? ` stroke-opacity="${s.opacity}"` : ''}`;
     const d = pathData(s.points, x, y);
     if (d) parts.push(`<path d="${d}" ${style}/>`);
-    if (s.markers) for (const [px, py] of s.points) if (Number.isFinite(py)) parts.push(`<circle cx="${n(x(px))}" cy="${n(y(py))}" r="2.5" fill="${s.color}"/>`);
+    if (s.markers)
+      for (const [px, py] of s.points)
+        if (Number.isFinite(py)) parts.push(`<circle cx="${n(x(px))}" cy="${n(y(py))}" r="2.5" fill="${s.color}"/>`);
   }
   parts.push(legend(items, f.left + f.width + 16, f.top));
   return { width: o.width, height: o.height, body: parts.join('') };
@@ -275,12 +320,15 @@ export function barChart(o: BarChartOptions): Figure {
   const barW = Math.min(48, (slot * 0.8) / Math.max(1, o.groups.length));
   const inset = (slot - barW * o.groups.length) / 2;
   const parts = [axes(o, f, yt, y), categoryAxis(o.categories, f)];
-  o.groups.forEach((g, gi) => g.values.forEach((v, ci) => {
-    if (v === null || !Number.isFinite(v)) return;
-    const bx = f.left + slot * ci + inset + barW * gi;
-    const top = y(Math.max(v, 0)), h = Math.abs(y(v) - y(0));
-    parts.push(`<rect x="${n(bx)}" y="${n(top)}" width="${n(Math.max(1, barW - 1))}" height="${n(h)}" fill="${g.color}"/>`);
-  }));
+  o.groups.forEach((g, gi) =>
+    g.values.forEach((v, ci) => {
+      if (v === null || !Number.isFinite(v)) return;
+      const bx = f.left + slot * ci + inset + barW * gi;
+      const top = y(Math.max(v, 0)),
+        h = Math.abs(y(v) - y(0));
+      parts.push(`<rect x="${n(bx)}" y="${n(top)}" width="${n(Math.max(1, barW - 1))}" height="${n(h)}" fill="${g.color}"/>`);
+    }),
+  );
   parts.push(legend(items, f.left + f.width + 16, f.top));
   return { width: o.width, height: o.height, body: parts.join('') };
 }
@@ -314,27 +362,36 @@ export function distributionChart(o: DistributionChartOptions): Figure {
   const colW = (slot * 0.8) / Math.max(1, o.groups.length);
   const boxW = Math.min(colW * 0.7, 40);
   const parts = [axes(o, f, yt, y), categoryAxis(o.categories, f)];
-  o.groups.forEach((g, gi) => g.values.forEach((vs, ci) => {
-    if (vs.length === 0) return;
-    const cx = f.left + slot * ci + slot * 0.1 + colW * (gi + 0.5);
-    dotsOf(vs).forEach((v, i) => parts.push(`<circle cx="${n(cx + jitter(i) * boxW)}" cy="${n(y(v))}" r="1.6" fill="${g.color}" fill-opacity="0.35"/>`));
-    const [q0, q1, q2, q3, q4] = [0, 0.25, 0.5, 0.75, 1].map((q) => quantile(vs, q));
-    const stroke = `stroke="${g.color}" stroke-width="1.5"`;
-    parts.push(line(cx, y(q0), cx, y(q1), stroke), line(cx, y(q3), cx, y(q4), stroke));
-    parts.push(line(cx - boxW / 4, y(q0), cx + boxW / 4, y(q0), stroke), line(cx - boxW / 4, y(q4), cx + boxW / 4, y(q4), stroke));
-    parts.push(`<rect x="${n(cx - boxW / 2)}" y="${n(y(q3))}" width="${n(boxW)}" height="${n(Math.max(1, y(q1) - y(q3)))}" fill="${g.color}" fill-opacity="0.12" ${stroke}/>`);
-    parts.push(line(cx - boxW / 2, y(q2), cx + boxW / 2, y(q2), `stroke="${g.color}" stroke-width="3"`));
-  }));
+  o.groups.forEach((g, gi) =>
+    g.values.forEach((vs, ci) => {
+      if (vs.length === 0) return;
+      const cx = f.left + slot * ci + slot * 0.1 + colW * (gi + 0.5);
+      dotsOf(vs).forEach((v, i) =>
+        parts.push(`<circle cx="${n(cx + jitter(i) * boxW)}" cy="${n(y(v))}" r="1.6" fill="${g.color}" fill-opacity="0.35"/>`),
+      );
+      const [q0, q1, q2, q3, q4] = [0, 0.25, 0.5, 0.75, 1].map((q) => quantile(vs, q));
+      const stroke = `stroke="${g.color}" stroke-width="1.5"`;
+      parts.push(line(cx, y(q0), cx, y(q1), stroke), line(cx, y(q3), cx, y(q4), stroke));
+      parts.push(line(cx - boxW / 4, y(q0), cx + boxW / 4, y(q0), stroke), line(cx - boxW / 4, y(q4), cx + boxW / 4, y(q4), stroke));
+      parts.push(
+        `<rect x="${n(cx - boxW / 2)}" y="${n(y(q3))}" width="${n(boxW)}" height="${n(Math.max(1, y(q1) - y(q3)))}" fill="${g.color}" fill-opacity="0.12" ${stroke}/>`,
+      );
+      parts.push(line(cx - boxW / 2, y(q2), cx + boxW / 2, y(q2), `stroke="${g.color}" stroke-width="3"`));
+    }),
+  );
   parts.push(legend(items, f.left + f.width + 16, f.top));
   return { width: o.width, height: o.height, body: parts.join('') };
 }
 
 /** Panels laid out left to right, top to bottom, in cells the size of the largest panel. */
 export function smallMultiples(panels: readonly Figure[], columns: number, gap = 12): Figure {
-  const cw = Math.max(0, ...panels.map((p) => p.width)), ch = Math.max(0, ...panels.map((p) => p.height));
+  const cw = Math.max(0, ...panels.map((p) => p.width)),
+    ch = Math.max(0, ...panels.map((p) => p.height));
   const cols = Math.max(1, Math.min(columns, panels.length));
   const rows = Math.ceil(panels.length / cols);
-  const body = panels.map((p, i) => `<g transform="translate(${n((i % cols) * (cw + gap))} ${n(Math.floor(i / cols) * (ch + gap))})">${p.body}</g>`).join('');
+  const body = panels
+    .map((p, i) => `<g transform="translate(${n((i % cols) * (cw + gap))} ${n(Math.floor(i / cols) * (ch + gap))})">${p.body}</g>`)
+    .join('');
   return { width: cols * cw + (cols - 1) * gap, height: Math.max(0, rows * ch + (rows - 1) * gap), body };
 }
 

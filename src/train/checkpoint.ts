@@ -34,20 +34,29 @@ export function writeCheckpoint(path: string, ckpt: Checkpoint): void {
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(header.length + pad, MAGIC.length);
   header.copy(prefix, MAGIC.length + 4);
-  writeFileAtomic(path, [prefix, ...names.map((n) => new Uint8Array(ckpt.arrays[n].buffer, ckpt.arrays[n].byteOffset, ckpt.arrays[n].byteLength))]);
+  writeFileAtomic(path, [
+    prefix,
+    ...names.map((n) => new Uint8Array(ckpt.arrays[n].buffer, ckpt.arrays[n].byteOffset, ckpt.arrays[n].byteLength)),
+  ]);
 }
 
 /** Reads a checkpoint; undefined if the file does not exist; an error naming the file if it is damaged. */
 export function readCheckpoint(path: string): Checkpoint | undefined {
   if (!existsSync(path)) return undefined;
   const buf = readFileSync(path);
-  const bad = (what: string): never => { throw new Error(`checkpoint ${path}: ${what}`); };
+  const bad = (what: string): never => {
+    throw new Error(`checkpoint ${path}: ${what}`);
+  };
   if (buf.length < MAGIC.length + 4 || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) bad('not an acon checkpoint (bad magic)');
   const headerLength = buf.readUInt32LE(MAGIC.length);
   const start = MAGIC.length + 4;
   if (start + headerLength > buf.length) bad(`truncated header (${headerLength} bytes announced, ${buf.length - start} present)`);
   let parsed: CheckpointHeader & { arrays: [string, number][] };
-  try { parsed = JSON.parse(buf.toString('utf8', start, start + headerLength)); } catch { return bad('header is not valid JSON'); }
+  try {
+    parsed = JSON.parse(buf.toString('utf8', start, start + headerLength));
+  } catch {
+    return bad('header is not valid JSON');
+  }
   if (parsed.version !== 1) bad(`unsupported version ${parsed.version}`);
   const arrays: Record<string, Float32Array> = {};
   let off = start + headerLength;

@@ -21,10 +21,10 @@ export function inspectActivations(model: tfl.LayersModel, images: tf.Tensor, pe
   const metas = layers.filter((l): l is MetaAconC => l instanceof MetaAconC);
   const metaInputs = metas.length
     ? tf.tidy(() => {
-      const probe = tfl.model({ inputs: model.inputs, outputs: metas.map((l) => l.input as tfl.SymbolicTensor) });
-      const out = probe.predict(images);
-      return Array.isArray(out) ? out : [out];
-    })
+        const probe = tfl.model({ inputs: model.inputs, outputs: metas.map((l) => l.input as tfl.SymbolicTensor) });
+        const out = probe.predict(images);
+        return Array.isArray(out) ? out : [out];
+      })
     : [];
   const records = layers.map((layer, index): ActivationLayerRecord => {
     const kind = layer.getClassName() as AconKind;
@@ -32,9 +32,30 @@ export function inspectActivations(model: tfl.LayersModel, images: tf.Tensor, pe
     const C = (layer.outputShape as number[]).at(-1)!;
     const fill = (v: number, n = w[0].size) => new Array<number>(n).fill(v);
     const base = { name: layer.name, index, kind };
-    if (kind === 'AconA') return { ...base, p1: fill(1), p2: fill(0), beta: values(w[0]), betaPerSample: Array.from({ length: perSample }, () => values(w[0])) };
-    if (kind === 'AconB') return { ...base, p1: fill(1), p2: values(w[0]), beta: values(w[1]), betaPerSample: Array.from({ length: perSample }, () => values(w[1])) };
-    if (kind === 'AconC') return { ...base, p1: values(w[0]), p2: values(w[1]), beta: values(w[2]), betaPerSample: Array.from({ length: perSample }, () => values(w[2])) };
+    if (kind === 'AconA')
+      return {
+        ...base,
+        p1: fill(1),
+        p2: fill(0),
+        beta: values(w[0]),
+        betaPerSample: Array.from({ length: perSample }, () => values(w[0])),
+      };
+    if (kind === 'AconB')
+      return {
+        ...base,
+        p1: fill(1),
+        p2: values(w[0]),
+        beta: values(w[1]),
+        betaPerSample: Array.from({ length: perSample }, () => values(w[1])),
+      };
+    if (kind === 'AconC')
+      return {
+        ...base,
+        p1: values(w[0]),
+        p2: values(w[1]),
+        beta: values(w[2]),
+        betaPerSample: Array.from({ length: perSample }, () => values(w[2])),
+      };
     const meta = layer as MetaAconC;
     const input = metaInputs[metas.indexOf(meta)];
     const { mean, samples } = tf.tidy(() => {
@@ -46,7 +67,14 @@ export function inspectActivations(model: tfl.LayersModel, images: tf.Tensor, pe
       const samples = tf.unstack(tf.slice(byChannel, 0, Math.min(perSample, byChannel.shape[0]))).map(values);
       return { mean, samples };
     });
-    return { ...base, granularity: meta.granularity, p1: values(w[0]), p2: values(w[1]), beta: mean.length === 1 ? fill(mean[0], C) : mean, betaPerSample: samples };
+    return {
+      ...base,
+      granularity: meta.granularity,
+      p1: values(w[0]),
+      p2: values(w[1]),
+      beta: mean.length === 1 ? fill(mean[0], C) : mean,
+      betaPerSample: samples,
+    };
   });
   tf.dispose(metaInputs);
   return records;

@@ -93,7 +93,11 @@ function arr(v: unknown, path: string): unknown[] {
 /** Parses and checks results.json text; the error names the first bad field. */
 export function parseResults(text: string): ResultsFile {
   let json: unknown;
-  try { json = JSON.parse(text); } catch (e) { throw new Error(`results.json: not valid JSON (${(e as Error).message})`); }
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`results.json: not valid JSON (${(e as Error).message})`);
+  }
   const r = json as ResultsFile;
   if (!r || typeof r !== 'object') fail('(top level)', 'must be an object');
   if (r.version !== 1) fail('version', `must be 1, got ${JSON.stringify(r.version)}`);

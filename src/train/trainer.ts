@@ -74,7 +74,8 @@ const KERNEL_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'Dense']);
 
 function gather(split: ImageSplit, idx: ArrayLike<number>): { x: tf.Tensor; y: tf.Tensor } {
   const row = split.images.length / split.count;
-  const xs = new Float32Array(idx.length * row), ys = new Int32Array(idx.length);
+  const xs = new Float32Array(idx.length * row),
+    ys = new Int32Array(idx.length);
   for (let k = 0; k < idx.length; k++) {
     xs.set(split.images.subarray(idx[k] * row, (idx[k] + 1) * row), k * row);
     ys[k] = split.labels[idx[k]];
@@ -83,8 +84,13 @@ function gather(split: ImageSplit, idx: ArrayLike<number>): { x: tf.Tensor; y: t
 }
 
 /** Mean cross-entropy (no smoothing) and error of the model in inference mode on the first `limit` images. */
-export function evaluate(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }, split: ImageSplit, limit = split.count): { loss: number; error: number } {
-  let lossSum = 0, wrong = 0;
+export function evaluate(
+  model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] },
+  split: ImageSplit,
+  limit = split.count,
+): { loss: number; error: number } {
+  let lossSum = 0,
+    wrong = 0;
   const n = Math.min(limit, split.count);
   for (let start = 0; start < n; start += EVAL_BATCH) {
     const idx = Array.from({ length: Math.min(EVAL_BATCH, n - start) }, (_, k) => start + k);
@@ -95,32 +101,78 @@ export function evaluate(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[]
       const wrong = tf.sum(tf.cast(tf.notEqual(tf.argMax(logits, 1), y), 'float32'));
       return [ce.dataSync()[0], wrong.dataSync()[0]];
     });
-    lossSum += l; wrong += w;
+    lossSum += l;
+    wrong += w;
   }
   return { loss: lossSum / n, error: wrong / n };
 }
 
 /** A string that changes whenever anything that shapes the run's numbers changes (not the backend). */
 export function runKey(s: RunSettings, data: { train: ImageSplit; test: ImageSplit }): string {
-  const { model, activation, widthMultiplier, repeats, seed, epochs, batchSize, learningRate, momentum, weightDecay, labelSmoothing, workers } = s;
-  return JSON.stringify({ model, activation, widthMultiplier, repeats, seed, epochs, batchSize, learningRate, momentum, weightDecay, labelSmoothing, workers, train: data.train.count, test: data.test.count });
+  const {
+    model,
+    activation,
+    widthMultiplier,
+    repeats,
+    seed,
+    epochs,
+    batchSize,
+    learningRate,
+    momentum,
+    weightDecay,
+    labelSmoothing,
+    workers,
+  } = s;
+  return JSON.stringify({
+    model,
+    activation,
+    widthMultiplier,
+    repeats,
+    seed,
+    epochs,
+    batchSize,
+    learningRate,
+    momentum,
+    weightDecay,
+    labelSmoothing,
+    workers,
+    train: data.train.count,
+    test: data.test.count,
+  });
 }
 
-export async function trainRun(settings: RunSettings, data: { train: ImageSplit; test: ImageSplit }, opts: RunOptions = {}): Promise<RunRecord> {
+export async function trainRun(
+  settings: RunSettings,
+  data: { train: ImageSplit; test: ImageSplit },
+  opts: RunOptions = {},
+): Promise<RunRecord> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const { epochs, batchSize, seed } = settings;
-  if (!(Number.isInteger(batchSize) && batchSize >= 2)) throw new Error(`batch size must be an integer ≥ 2 (BatchNorm needs 2 values), got ${batchSize}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 2))
+    throw new Error(`batch size must be an integer ≥ 2 (BatchNorm needs 2 values), got ${batchSize}`);
   if (batchSize > data.train.count) throw new Error(`batch size ${batchSize} is larger than the ${data.train.count} training images`);
   const stepsPerEpoch = Math.floor(data.train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   const modelOptions: ModelFactoryOptions = {
-    model: settings.model, activation: settings.activation, seed,
+    model: settings.model,
+    activation: settings.activation,
+    seed,
     ...(settings.widthMultiplier !== undefined ? { widthMultiplier: settings.widthMultiplier } : {}),
     ...(settings.repeats ? { repeats: settings.repeats } : {}),
   };
   const trainer = await DataParallelTrainer.create({
-    model: { module: new URL('../models/factory.js', import.meta.url), exportName: 'createModel', options: modelOptions as unknown as Json },
-    optimizer: { type: 'sgd', learningRate: settings.learningRate, momentum: settings.momentum, weightDecay: settings.weightDecay, decayWeights: (w) => KERNEL_LAYERS.has(w.layerClass) && w.name.endsWith('kernel') },
+    model: {
+      module: new URL('../models/factory.js', import.meta.url),
+      exportName: 'createModel',
+      options: modelOptions as unknown as Json,
+    },
+    optimizer: {
+      type: 'sgd',
+      learningRate: settings.learningRate,
+      momentum: settings.momentum,
+      weightDecay: settings.weightDecay,
+      decayWeights: (w) => KERNEL_LAYERS.has(w.layerClass) && w.name.endsWith('kernel'),
+    },
     loss: { type: 'softmaxCrossEntropy', labelSmoothing: settings.labelSmoothing },
     workers: settings.workers,
     backend: settings.backend,
@@ -129,7 +181,8 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
   try {
     const key = runKey(settings, data);
     let records: EpochRecord[] = [];
-    let trainSeconds = 0, wallBefore = 0;
+    let trainSeconds = 0,
+      wallBefore = 0;
     if (opts.resume && opts.checkpointPath) {
       const ckpt = readCheckpoint(opts.checkpointPath);
       if (ckpt && ckpt.header.runKey === key) {
@@ -147,14 +200,16 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
     for (let epoch = records.length; epoch < lastEpoch; epoch++) {
       const order = batchOrder(data.train.count, { seed, epoch });
       const t0 = performance.now();
-      let lossSum = 0, lr = settings.learningRate;
+      let lossSum = 0,
+        lr = settings.learningRate;
       for (let step = 0; step < stepsPerEpoch; step++) {
         const global = epoch * stepsPerEpoch + step;
         lr = settings.learningRate * (1 - global / totalSteps);
         const { x, y } = gather(data.train, order.subarray(step * batchSize, (step + 1) * batchSize));
         const loss = await trainer.step(x, y, { learningRate: lr });
         tf.dispose([x, y]);
-        if (!Number.isFinite(loss)) throw new Error(`${settings.activation} seed ${seed}: training diverged (loss ${loss}) at epoch ${epoch + 1} step ${step + 1}`);
+        if (!Number.isFinite(loss))
+          throw new Error(`${settings.activation} seed ${seed}: training diverged (loss ${loss}) at epoch ${epoch + 1} step ${step + 1}`);
         lossSum += loss;
         const elapsed = (performance.now() - t0) / 1000;
         opts.onStep?.({ epoch: epoch + 1, epochs, step: step + 1, stepsPerEpoch, loss, imagesPerSec: ((step + 1) * batchSize) / elapsed });
@@ -165,14 +220,25 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
       const test = evaluate(model, data.test);
       const train = evaluate(model, data.train, data.test.count);
       const record: EpochRecord = {
-        epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, trainError: train.error, testLoss: test.loss, testError: test.error,
-        lr, seconds, imagesPerSec: (stepsPerEpoch * batchSize) / seconds,
+        epoch: epoch + 1,
+        trainLoss: lossSum / stepsPerEpoch,
+        trainError: train.error,
+        testLoss: test.loss,
+        testError: test.error,
+        lr,
+        seconds,
+        imagesPerSec: (stepsPerEpoch * batchSize) / seconds,
       };
       records.push(record);
       opts.onEpoch?.(record);
       if (opts.checkpointPath) {
         writeCheckpoint(opts.checkpointPath, {
-          header: { version: 1, runKey: key, epoch: epoch + 1, meta: { records, trainSeconds, wallSeconds: wallBefore + (performance.now() - wallStart) / 1000 } },
+          header: {
+            version: 1,
+            runKey: key,
+            epoch: epoch + 1,
+            meta: { records, trainSeconds, wallSeconds: wallBefore + (performance.now() - wallStart) / 1000 },
+          },
           arrays: trainer.snapshot(),
         });
       }
@@ -184,12 +250,16 @@ export async function trainRun(settings: RunSettings, data: { train: ImageSplit;
     const layers = inspectActivations(model, probe.x, BETA_SAMPLES);
     tf.dispose([probe.x, probe.y]);
     return {
-      activation: settings.activation, seed, epochs: records,
+      activation: settings.activation,
+      seed,
+      epochs: records,
       finalTestError: records.length ? records[records.length - 1].testError : NaN,
-      params: model.countParams(), flops: countMacs(model),
+      params: model.countParams(),
+      flops: countMacs(model),
       wallSeconds: wallBefore + (performance.now() - wallStart) / 1000,
       imagesPerSec: trainSeconds > 0 ? (records.length * stepsPerEpoch * batchSize) / trainSeconds : 0,
-      layers, betaSampleIndices: sampleIdx.slice(0, BETA_SAMPLES),
+      layers,
+      betaSampleIndices: sampleIdx.slice(0, BETA_SAMPLES),
       ...(opts.modelDir && records.length === epochs ? { modelDir: opts.modelDir } : {}),
     };
   } finally {

@@ -4,21 +4,34 @@ import assert from 'node:assert/strict';
  * Elementwise |a − e| ≤ atol + rtol·|e|, with atol given absolutely or as a fraction of max|e|.
  * Fails on any NaN/Inf mismatch and names the worst element.
  */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, opts: { rtol?: number; atol?: number; atolRel?: number } = {}): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  opts: { rtol?: number; atol?: number; atolRel?: number } = {},
+): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
   const rtol = opts.rtol ?? 1e-5;
   let maxAbs = 0;
   for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i])) maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
   const atol = (opts.atol ?? 0) + (opts.atolRel ?? 1e-5) * maxAbs;
-  let worst = -1, worstExcess = 0;
+  let worst = -1,
+    worstExcess = 0;
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     if (!Number.isFinite(e) || !Number.isFinite(a)) {
       assert.ok(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)), `${what}[${i}]: got ${a}, expected ${e}`);
       continue;
     }
     const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
-    if (excess > worstExcess) { worstExcess = excess; worst = i; }
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
   }
-  if (worst >= 0) assert.fail(`${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} (|diff| ${Math.abs(actual[worst] - expected[worst])}, rtol ${rtol}, atol ${atol})`);
+  if (worst >= 0)
+    assert.fail(
+      `${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} (|diff| ${Math.abs(actual[worst] - expected[worst])}, rtol ${rtol}, atol ${atol})`,
+    );
 }

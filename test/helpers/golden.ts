@@ -36,8 +36,11 @@ export function toNhwc(t: PlainTensor): { shape: number[]; data: Float32Array } 
   if (t.shape.length !== 4) return { shape: t.shape, data: Float32Array.from(t.data) };
   const [N, C, H, W] = t.shape;
   const out = new Float32Array(N * H * W * C);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
-    out[((n * H + h) * W + w) * C + c] = t.data[((n * C + c) * H + h) * W + w];
-  }
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let h = 0; h < H; h++)
+        for (let w = 0; w < W; w++) {
+          out[((n * H + h) * W + w) * C + c] = t.data[((n * C + c) * H + h) * W + w];
+        }
   return { shape: [N, H, W, C], data: out };
 }

@@ -10,7 +10,10 @@ import { assertClose } from '../helpers/assert_close.js';
 import { randomArray, rng } from '../helpers/random.js';
 
 const SHAPE = [5, 3, 2, 4];
-const GAMMA = [1, 2, 0.5, -1], BETA = [0, 1, 2, 3], MEAN0 = [0.5, -1, 0, 2], VAR0 = [1, 2, 0.5, 3];
+const GAMMA = [1, 2, 0.5, -1],
+  BETA = [0, 1, 2, 3],
+  MEAN0 = [0.5, -1, 0, 2],
+  VAR0 = [1, 2, 0.5, 3];
 
 function built(momentum?: number): TorchBatchNorm {
   const layer = layers.torchBatchNorm({ momentum });
@@ -21,7 +24,9 @@ function built(momentum?: number): TorchBatchNorm {
 
 /** Per-channel mean and biased variance in float64, channels last. */
 function stats(x: Float32Array, C: number): { mean: number[]; variance: number[]; n: number } {
-  const n = x.length / C, mean = new Array<number>(C).fill(0), variance = new Array<number>(C).fill(0);
+  const n = x.length / C,
+    mean = new Array<number>(C).fill(0),
+    variance = new Array<number>(C).fill(0);
   for (let i = 0; i < x.length; i++) mean[i % C] += x[i] / n;
   for (let i = 0; i < x.length; i++) variance[i % C] += (x[i] - mean[i % C]) ** 2 / n;
   return { mean, variance, n };
@@ -34,7 +39,11 @@ for (const backend of BACKENDS) {
   describe(`TorchBatchNorm on ${backend}`, () => {
     before(() => useBackend(backend));
     const r = rng(7);
-    const xv = randomArray(r, SHAPE.reduce((a, b) => a * b), 2).map((v) => v + 0.5);
+    const xv = randomArray(
+      r,
+      SHAPE.reduce((a, b) => a * b),
+      2,
+    ).map((v) => v + 0.5);
     const dyv = randomArray(r, xv.length);
 
     it('training: batch mean and biased variance; running stats take the unbiased variance with PyTorch momentum', () => {
@@ -44,14 +53,29 @@ for (const backend of BACKENDS) {
       const expected = Array.from(xv, (v, i) => ((v - mean[i % 4]) / Math.sqrt(variance[i % 4] + 1e-5)) * GAMMA[i % 4] + BETA[i % 4]);
       assertClose(y, expected, 'y', { rtol: 1e-5 });
       const [, , m, v] = layer.getWeights().map((w) => w.dataSync());
-      assertClose(m, MEAN0.map((m0, c) => 0.75 * m0 + 0.25 * mean[c]), 'running mean', { rtol: 1e-6 });
-      assertClose(v, VAR0.map((v0, c) => 0.75 * v0 + (0.25 * variance[c] * n) / (n - 1)), 'running var', { rtol: 1e-6 });
+      assertClose(
+        m,
+        MEAN0.map((m0, c) => 0.75 * m0 + 0.25 * mean[c]),
+        'running mean',
+        { rtol: 1e-6 },
+      );
+      assertClose(
+        v,
+        VAR0.map((v0, c) => 0.75 * v0 + (0.25 * variance[c] * n) / (n - 1)),
+        'running var',
+        { rtol: 1e-6 },
+      );
     });
 
     it('inference normalises with the running statistics and changes nothing', () => {
       const layer = built();
       const y = tf.tidy(() => (layer.apply(tf.tensor(xv, SHAPE)) as tf.Tensor).dataSync());
-      assertClose(y, Array.from(xv, (v, i) => ((v - MEAN0[i % 4]) / Math.sqrt(VAR0[i % 4] + 1e-5)) * GAMMA[i % 4] + BETA[i % 4]), 'y', { rtol: 1e-5 });
+      assertClose(
+        y,
+        Array.from(xv, (v, i) => ((v - MEAN0[i % 4]) / Math.sqrt(VAR0[i % 4] + 1e-5)) * GAMMA[i % 4] + BETA[i % 4]),
+        'y',
+        { rtol: 1e-5 },
+      );
       assertClose(layer.getWeights()[2].dataSync(), MEAN0, 'running mean unchanged');
     });
 
@@ -60,25 +84,40 @@ for (const backend of BACKENDS) {
         const layer = built();
         const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
         const x = tf.variable(tf.tensor(xv, SHAPE));
-        const out = withCrossReplicaReducer(reducer, () => tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, tf.tensor(dyv, SHAPE))) as tf.Scalar, [x, ...vars]);
-          return [value, grads[x.name], ...vars.map((v) => grads[v.name])].map((t) => t.dataSync());
-        }));
-        const state = layer.getWeights().slice(2).map((w) => w.dataSync());
+        const out = withCrossReplicaReducer(reducer, () =>
+          tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(
+              () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, tf.tensor(dyv, SHAPE))) as tf.Scalar,
+              [x, ...vars],
+            );
+            return [value, grads[x.name], ...vars.map((v) => grads[v.name])].map((t) => t.dataSync());
+          }),
+        );
+        const state = layer
+          .getWeights()
+          .slice(2)
+          .map((w) => w.dataSync());
         x.dispose();
         return [...out, ...state];
       };
-      const plain = run(), synced = run(alone);
-      ['value', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'].forEach((what, i) => assertClose(synced[i], plain[i], what, { rtol: 1e-5, atolRel: 1e-5 }));
+      const plain = run(),
+        synced = run(alone);
+      ['value', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'].forEach((what, i) =>
+        assertClose(synced[i], plain[i], what, { rtol: 1e-5, atolRel: 1e-5 }),
+      );
     });
 
     it('a synchronised training step leaves no tensors behind', () => {
       const layer = built();
       const x = tf.tensor(xv, SHAPE);
-      const step = () => withCrossReplicaReducer(alone, () => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, layer.trainableWeights.map((w) => w.read() as tf.Variable));
-        tf.dispose([value, grads]);
-      });
+      const step = () =>
+        withCrossReplicaReducer(alone, () => {
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
+            layer.trainableWeights.map((w) => w.read() as tf.Variable),
+          );
+          tf.dispose([value, grads]);
+        });
       step();
       const before = tf.memory().numTensors;
       for (let i = 0; i < 5; i++) step();
@@ -88,8 +127,14 @@ for (const backend of BACKENDS) {
 
     it('training on one value per channel is an error naming the layer and shape, also when synchronised over one replica', () => {
       const layer = built();
-      assert.throws(() => layer.apply(tf.zeros([1, 4]), { training: true }), /TorchBatchNorm '.*': .*more than 1 value per channel, got input of shape \[1,4\] \(PyTorch raises the same\); use a batch size > 1$/);
-      assert.throws(() => withCrossReplicaReducer(alone, () => layer.apply(tf.zeros([1, 4]), { training: true })), /more than 1 value per channel/);
+      assert.throws(
+        () => layer.apply(tf.zeros([1, 4]), { training: true }),
+        /TorchBatchNorm '.*': .*more than 1 value per channel, got input of shape \[1,4\] \(PyTorch raises the same\); use a batch size > 1$/,
+      );
+      assert.throws(
+        () => withCrossReplicaReducer(alone, () => layer.apply(tf.zeros([1, 4]), { training: true })),
+        /more than 1 value per channel/,
+      );
     });
   });
 }
@@ -98,7 +143,9 @@ describe('TorchBatchNorm configuration', () => {
   before(() => useBackend('cpu'));
 
   it('getConfig round-trips and save/load keeps outputs', async () => {
-    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 4 }), new TorchBatchNorm({ momentum: 0.2, epsilon: 1e-3 })] });
+    const model = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [3], units: 4 }), new TorchBatchNorm({ momentum: 0.2, epsilon: 1e-3 })],
+    });
     const bn = model.layers[1] as TorchBatchNorm;
     bn.setWeights([tf.tensor1d(GAMMA), tf.tensor1d(BETA), tf.tensor1d(MEAN0), tf.tensor1d(VAR0)]);
     const config = bn.getConfig();
@@ -106,10 +153,18 @@ describe('TorchBatchNorm configuration', () => {
     assert.equal(config.epsilon, 1e-3);
     assert.deepEqual(TorchBatchNorm.fromConfig(TorchBatchNorm, config).getConfig(), config);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     assert.equal(loaded.layers[1].getClassName(), 'TorchBatchNorm');
-    const x = tf.tensor2d([[1, 2, 3], [-1, 0, 4]]);
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0, 4],
+    ]);
     assertClose((loaded.predict(x) as tf.Tensor).dataSync(), (model.predict(x) as tf.Tensor).dataSync(), 'loaded output', { rtol: 0 });
   });
 

@@ -1,7 +1,17 @@
 /** Properties of the ACON family from the paper (§3), checked on the float64 reference math. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DERIVATIVE_OVERSHOOT, aconA, aconB, aconC, aconCDerivative, aconCDerivativeBounds, aconCPartials, sigmoid, smoothMax } from '../../src/math/acon.js';
+import {
+  DERIVATIVE_OVERSHOOT,
+  aconA,
+  aconB,
+  aconC,
+  aconCDerivative,
+  aconCDerivativeBounds,
+  aconCPartials,
+  sigmoid,
+  smoothMax,
+} from '../../src/math/acon.js';
 import { rng } from '../helpers/random.js';
 
 const xs = Array.from({ length: 4001 }, (_, i) => -20 + i * 0.01);
@@ -18,13 +28,16 @@ describe('ACON math (float64)', () => {
     assert.equal(DERIVATIVE_OVERSHOOT.toFixed(4), '1.0998');
     const r = rng(1);
     for (let trial = 0; trial < 50; trial++) {
-      const p2 = r.normal(), p1 = p2 + Math.abs(r.normal()) + 0.01;
+      const p2 = r.normal(),
+        p1 = p2 + Math.abs(r.normal()) + 0.01;
       const { lower, upper } = aconCDerivativeBounds(p1, p2);
       for (const beta of [0.1, 0.5, 1, 2, 10, 100]) {
-        let lo = Infinity, hi = -Infinity;
+        let lo = Infinity,
+          hi = -Infinity;
         for (const u of xs) {
           const d = aconCDerivative(u / (beta * (p1 - p2)), p1, p2, beta);
-          lo = Math.min(lo, d); hi = Math.max(hi, d);
+          lo = Math.min(lo, d);
+          hi = Math.max(hi, d);
         }
         assert.ok(lo >= lower - 1e-12 * (p1 - p2), `β=${beta}: min f' ${lo} < bound ${lower}`);
         assert.ok(hi <= upper + 1e-12 * (p1 - p2), `β=${beta}: max f' ${hi} > bound ${upper}`);
@@ -39,7 +52,9 @@ describe('ACON math (float64)', () => {
   it('β → ∞ gives max(p1x, p2x), β = 0 gives the mean, p1 = p2 gives p2x', () => {
     const r = rng(2);
     for (let i = 0; i < 200; i++) {
-      const x = r.normal() * 5, p1 = r.normal(), p2 = r.normal();
+      const x = r.normal() * 5,
+        p1 = r.normal(),
+        p2 = r.normal();
       assert.ok(Math.abs(aconC(x, p1, p2, 1e4) - Math.max(p1 * x, p2 * x)) < 1e-3);
       assert.equal(aconC(x, p1, p2, 0), (p1 * x + p2 * x) / 2);
       assert.equal(aconC(x, p2, p2, r.normal()), p2 * x);
@@ -49,7 +64,8 @@ describe('ACON math (float64)', () => {
   it('ACON-A is x·σ(βx) (Swish) and ACON-B with p = 0 is ACON-A', () => {
     const r = rng(3);
     for (let i = 0; i < 200; i++) {
-      const x = r.normal() * 5, beta = r.normal() * 3;
+      const x = r.normal() * 5,
+        beta = r.normal() * 3;
       assert.ok(Math.abs(aconA(x, beta) - x * sigmoid(beta * x)) <= 1e-15 * Math.max(1, Math.abs(x)));
       assert.equal(aconB(x, 0, beta), aconA(x, beta));
       assert.equal(smoothMax(x, 0, beta), aconA(x, beta));
@@ -71,9 +87,10 @@ describe('ACON math (float64)', () => {
   });
 
   it('no NaN for huge inputs', () => {
-    for (const x of [3e38, -3e38, 1e300, -1e300]) for (const beta of [-1e3, 0, 1e3]) {
-      const g = aconCPartials(x, 1.2, -0.8, beta);
-      for (const v of [aconC(x, 1.2, -0.8, beta), g.dx, g.dp1, g.dp2, g.dbeta]) assert.ok(!Number.isNaN(v));
-    }
+    for (const x of [3e38, -3e38, 1e300, -1e300])
+      for (const beta of [-1e3, 0, 1e3]) {
+        const g = aconCPartials(x, 1.2, -0.8, beta);
+        for (const v of [aconC(x, 1.2, -0.8, beta), g.dx, g.dp1, g.dp2, g.dbeta]) assert.ok(!Number.isNaN(v));
+      }
   });
 });

@@ -51,12 +51,19 @@ describe('models', () => {
 
   it('the factory is reproducible per seed and its models save and load', async () => {
     const opts = { model: 'shufflenet' as const, activation: 'metaAconC', repeats: [1, 1, 1], seed: 5 };
-    const a = createModel(opts), b = createModel(opts), c = createModel({ ...opts, seed: 6 });
+    const a = createModel(opts),
+      b = createModel(opts),
+      c = createModel({ ...opts, seed: 6 });
     const flat = (m: tfl.LayersModel) => m.getWeights().flatMap((w) => Array.from(w.dataSync()));
     assert.deepEqual(flat(a), flat(b));
     assert.notDeepEqual(flat(a), flat(c));
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await a.save(tf.io.withSaveHandler(async (x) => { artifacts = x; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await a.save(
+      tf.io.withSaveHandler(async (x) => {
+        artifacts = x;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
     assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((a.predict(x) as tf.Tensor).dataSync()));

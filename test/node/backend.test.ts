@@ -14,8 +14,13 @@ describe('resolveBackendName', () => {
   });
 
   test('an invalid name is rejected with its source and the valid values', () => {
-    assert.throws(() => resolveBackendName(undefined, { ACON_BACKEND: 'webgl' }), { message: "acon: invalid backend 'webgl' from the ACON_BACKEND environment variable; valid values: wasm, cpu" });
-    assert.throws(() => resolveBackendName('tensorflow', {}), /invalid backend 'tensorflow' from the --backend flag .*valid values: wasm, cpu/);
+    assert.throws(() => resolveBackendName(undefined, { ACON_BACKEND: 'webgl' }), {
+      message: "acon: invalid backend 'webgl' from the ACON_BACKEND environment variable; valid values: wasm, cpu",
+    });
+    assert.throws(
+      () => resolveBackendName('tensorflow', {}),
+      /invalid backend 'tensorflow' from the --backend flag .*valid values: wasm, cpu/,
+    );
   });
 });
 
@@ -44,7 +49,10 @@ describe('initNodeBackend', () => {
 
   test('rejects an invalid ACON_BACKEND with a clear message', async () => {
     process.env[BACKEND_ENV] = 'gpu';
-    await assert.rejects(initNodeBackend({ log: () => {} }), /invalid backend 'gpu' from the ACON_BACKEND environment variable; valid values: wasm, cpu/);
+    await assert.rejects(
+      initNodeBackend({ log: () => {} }),
+      /invalid backend 'gpu' from the ACON_BACKEND environment variable; valid values: wasm, cpu/,
+    );
   });
 
   test('falls back to cpu, saying why, when wasm cannot initialise', async () => {
@@ -59,9 +67,16 @@ describe('initNodeBackend', () => {
       console.log(JSON.stringify({ name, lines }));`;
     const env = { ...process.env };
     delete env[BACKEND_ENV];
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { env });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script],
+      { env },
+    );
     const { name, lines } = JSON.parse(stdout.trim().split('\n').pop()!) as { name: string; lines: string[] };
     assert.equal(name, 'cpu');
-    assert.match(lines[0], /^acon: backend cpu \(default; fell back from wasm: tf\.setBackend\('wasm'\) failed; tfjs logged the cause above;/);
+    assert.match(
+      lines[0],
+      /^acon: backend cpu \(default; fell back from wasm: tf\.setBackend\('wasm'\) failed; tfjs logged the cause above;/,
+    );
   });
 });

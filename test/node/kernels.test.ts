@@ -32,21 +32,30 @@ function random(size: number, seed: number): Float32Array {
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1, worst = 0;
+  let scale = 1,
+    worst = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
   assert.ok(worst <= rtol * scale, `${what}: max |error| ${worst} > ${rtol} × ${scale}`);
 }
 
-interface Input { shape: number[]; dtype?: 'float32' | 'int32'; values?: Float32Array | Int32Array }
+interface Input {
+  shape: number[];
+  dtype?: 'float32' | 'int32';
+  values?: Float32Array | Int32Array;
+}
 
 const stockCpu = new Map<string, tf.KernelFunc>();
 
 /** Runs the stock cpu kernel (captured before registration) on the given inputs. */
 function reference(kernelName: string, inputs: Record<string, Input> | Input[], attrs: Attrs): tf.TypedArray[] {
   const cpu = tf.engine().findBackend('cpu') as CpuBackend;
-  const infos = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, cpu.makeTensorInfo(v.shape, v.dtype ?? 'float32', v.values!)]));
-  const outs = [stockCpu.get(kernelName)!({ inputs: Array.isArray(inputs) ? Object.values(infos) as never : infos, backend: cpu, attrs } as never)].flat();
+  const infos = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [k, cpu.makeTensorInfo(v.shape, v.dtype ?? 'float32', v.values!)]),
+  );
+  const outs = [
+    stockCpu.get(kernelName)!({ inputs: Array.isArray(inputs) ? (Object.values(infos) as never) : infos, backend: cpu, attrs } as never),
+  ].flat();
   const values = outs.map((o) => cpu.readSync(o.dataId) as tf.TypedArray);
   for (const t of [...Object.values(infos), ...outs]) cpu.disposeData(t.dataId);
   return values;
@@ -56,7 +65,7 @@ function reference(kernelName: string, inputs: Record<string, Input> | Input[], 
 function ours(kernelName: string, inputs: Record<string, Input> | Input[], attrs: Attrs): tf.TypedArray[] {
   return tf.tidy(() => {
     const ts = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values!, v.shape, v.dtype ?? 'float32')]));
-    const out = tf.engine().runKernel(kernelName, Array.isArray(inputs) ? Object.values(ts) as never : ts, attrs as never);
+    const out = tf.engine().runKernel(kernelName, Array.isArray(inputs) ? (Object.values(ts) as never) : ts, attrs as never);
     return [out].flat().map((t) => (t as tf.Tensor).dataSync() as tf.TypedArray);
   });
 }
@@ -65,7 +74,9 @@ function withValues(inputs: Record<string, Input> | Input[]): typeof inputs {
   let seed = 1;
   const fill = (v: Input): Input => ({
     ...v,
-    values: v.values ?? (v.dtype === 'int32' ? Int32Array.from(random(size(v.shape), seed++), (x) => Math.round(x * 9)) : random(size(v.shape), seed++)),
+    values:
+      v.values ??
+      (v.dtype === 'int32' ? Int32Array.from(random(size(v.shape), seed++), (x) => Math.round(x * 9)) : random(size(v.shape), seed++)),
   });
   return Array.isArray(inputs) ? inputs.map(fill) : Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, fill(v)]));
 }
@@ -73,8 +84,13 @@ function withValues(inputs: Record<string, Input> | Input[]): typeof inputs {
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Checks the registered kernel on `backends` against the stock cpu kernel. */
-async function check(kernelName: string, rawInputs: Record<string, Input> | Input[], attrs: Attrs, what: string,
-  backends = ['wasm', 'cpu']) {
+async function check(
+  kernelName: string,
+  rawInputs: Record<string, Input> | Input[],
+  attrs: Attrs,
+  what: string,
+  backends = ['wasm', 'cpu'],
+) {
   const inputs = withValues(rawInputs);
   const expected = reference(kernelName, inputs, attrs);
   for (const backend of backends) {
@@ -96,14 +112,31 @@ const convCases: [number[], number[], number | [number, number], Pad, ('ceil' | 
   [[2, 6, 7, 8], [1, 1, 8, 12], 1, 'valid'],
   [[2, 7, 6, 3], [1, 1, 3, 4], 2, 'same'],
   [[2, 6, 6, 3], [4, 4, 3, 2], 2, 'same'],
-  [[3, 6, 6, 3], [3, 3, 3, 2], 1, [[0, 0], [1, 2], [2, 1], [0, 0]]],
+  [
+    [3, 6, 6, 3],
+    [3, 3, 3, 2],
+    1,
+    [
+      [0, 0],
+      [1, 2],
+      [2, 1],
+      [0, 0],
+    ],
+  ],
   [[2, 7, 7, 3], [3, 3, 3, 2], 2, 1],
   [[2, 8, 8, 3], [3, 3, 3, 2], 2, 0, 'ceil'],
   [[2, 8, 8, 3], [3, 3, 3, 2], 2, 0, 'floor'],
 ];
 
 /** Output shape of the forward convolution. */
-function convOutShape(x: number[], f: number[], strides: number | [number, number], pad: Pad, dimRoundingMode?: string, depthwise = false): number[] {
+function convOutShape(
+  x: number[],
+  f: number[],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: string,
+  depthwise = false,
+): number[] {
   const info = tf.backend_util.computeConv2DInfo(x as never, f as never, strides, 1, pad as never, dimRoundingMode as never, depthwise);
   return info.outShape;
 }
@@ -135,18 +168,34 @@ describe('conv2d and its gradients', () => {
     const dyShape = () => convOutShape(x, f, strides, pad, dimRoundingMode);
     // The forward is ours on cpu only (on wasm the stock one stays, and it mishandles 'ceil').
     test(`Conv2D (cpu) ${what}`, () =>
-      check('Conv2D', { x: { shape: x }, filter: { shape: f } }, { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode },
-        what, ['cpu']));
+      check(
+        'Conv2D',
+        { x: { shape: x }, filter: { shape: f } },
+        { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode },
+        what,
+        ['cpu'],
+      ));
     test(`Conv2DBackpropFilter ${what}`, () =>
-      check('Conv2DBackpropFilter', { x: { shape: x }, dy: { shape: dyShape() } },
-        { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape: f }, what));
+      check(
+        'Conv2DBackpropFilter',
+        { x: { shape: x }, dy: { shape: dyShape() } },
+        { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape: f },
+        what,
+      ));
     test(`Conv2DBackpropInput ${what}`, () =>
-      check('Conv2DBackpropInput', { dy: { shape: dyShape() }, filter: { shape: f } },
-        { strides, pad, dataFormat: 'NHWC', dimRoundingMode, inputShape: x }, what));
+      check(
+        'Conv2DBackpropInput',
+        { dy: { shape: dyShape() }, filter: { shape: f } },
+        { strides, pad, dataFormat: 'NHWC', dimRoundingMode, inputShape: x },
+        what,
+      ));
   }
   test('batches whose im2col exceeds the scratch budget are taken in chunks', async () => {
     // 15 images of 64×64×16 under a 3×3 filter make 8.8M im2col floats, over the 8M budget.
-    const [x, f] = [[15, 64, 64, 16], [3, 3, 16, 4]];
+    const [x, f] = [
+      [15, 64, 64, 16],
+      [3, 3, 16, 4],
+    ];
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
     const inputs = withValues({ x: { shape: x }, dy: { shape: [15, 64, 64, 4] }, filter: { shape: f } }) as Record<string, Input>;
     const image = (v: Input, n: number): Input => {
@@ -162,14 +211,27 @@ describe('conv2d and its gradients', () => {
       const summed = new Float32Array(size(f));
       for (const i of perImage) filterGrad(i).forEach((v, j) => (summed[j] += v));
       assertClose(filterGrad(inputs), summed, `chunked filter gradient on ${backend}`);
-      assertClose(inputGrad(inputs), Float32Array.from(perImage.flatMap((i) => Array.from(inputGrad(i)))), `chunked input gradient on ${backend}`);
+      assertClose(
+        inputGrad(inputs),
+        Float32Array.from(perImage.flatMap((i) => Array.from(inputGrad(i)))),
+        `chunked input gradient on ${backend}`,
+      );
     }
   });
   test('NCHW is rejected with a clear error', async () => {
     await tf.setBackend('wasm');
-    const x = tf.zeros([1, 3, 5, 5]), dy = tf.zeros([1, 2, 5, 5]);
-    assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-      { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 2] } as never), /dataFormat 'NCHW' is not supported/);
+    const x = tf.zeros([1, 3, 5, 5]),
+      dy = tf.zeros([1, 2, 5, 5]);
+    assert.throws(
+      () =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+          strides: 1,
+          pad: 'same',
+          dataFormat: 'NCHW',
+          filterShape: [3, 3, 3, 2],
+        } as never),
+      /dataFormat 'NCHW' is not supported/,
+    );
     tf.dispose([x, dy]);
   });
 });
@@ -181,31 +243,63 @@ describe('depthwise conv2d gradients', () => {
     [[7, 8, 7, 5], [3, 3, 5, 2], 2, 'valid'],
     [[1, 9, 9, 6], [3, 3, 6, 2], 1, 'valid'],
     [[2, 6, 5, 3], [2, 2, 3, 2], 2, 'same'],
-    [[2, 7, 7, 4], [3, 3, 4, 1], 1, [[0, 0], [2, 1], [1, 0], [0, 0]]],
+    [
+      [2, 7, 7, 4],
+      [3, 3, 4, 1],
+      1,
+      [
+        [0, 0],
+        [2, 1],
+        [1, 0],
+        [0, 0],
+      ],
+    ],
   ];
   for (const [x, f, strides, pad] of cases) {
     const what = `x=[${x}] f=[${f}] strides=${strides} pad=${JSON.stringify(pad)}`;
     const dyShape = () => convOutShape(x, f, strides, pad, undefined, true);
     test(`DepthwiseConv2dNativeBackpropFilter ${what}`, () =>
-      check('DepthwiseConv2dNativeBackpropFilter', { x: { shape: x }, dy: { shape: dyShape() } },
-        { strides, dilations: 1, pad, filterShape: f }, what));
+      check(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x: { shape: x }, dy: { shape: dyShape() } },
+        { strides, dilations: 1, pad, filterShape: f },
+        what,
+      ));
     test(`DepthwiseConv2dNativeBackpropInput ${what}`, () =>
-      check('DepthwiseConv2dNativeBackpropInput', { dy: { shape: dyShape() }, filter: { shape: f } },
-        { strides, dilations: 1, pad, inputShape: x }, what));
+      check(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy: { shape: dyShape() }, filter: { shape: f } },
+        { strides, dilations: 1, pad, inputShape: x },
+        what,
+      ));
   }
   test('dilations > 1 are rejected with a clear error', async () => {
     await tf.setBackend('wasm');
-    const x = tf.zeros([1, 7, 7, 2]), dy = tf.zeros([1, 3, 3, 2]);
-    assert.throws(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy },
-      { strides: 1, dilations: 2, pad: 'valid', filterShape: [3, 3, 2, 1] } as never), /dilations 2 are not supported/);
+    const x = tf.zeros([1, 7, 7, 2]),
+      dy = tf.zeros([1, 3, 3, 2]);
+    assert.throws(
+      () =>
+        tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+          strides: 1,
+          dilations: 2,
+          pad: 'valid',
+          filterShape: [3, 3, 2, 1],
+        } as never),
+      /dilations 2 are not supported/,
+    );
     tf.dispose([x, dy]);
   });
 });
 
 describe('reductions', () => {
   const cases: [number[], number[], boolean][] = [
-    [[7, 6, 5, 4], [0, 1, 2], false], [[7, 6, 5, 4], [1, 2], true], [[7, 6, 5, 3], [3], false],
-    [[1, 6, 5, 4], [0, 1, 2], true], [[300, 7], [0], false], [[5, 4], [], false], [[7, 6, 5, 4], [0, 2], false],
+    [[7, 6, 5, 4], [0, 1, 2], false],
+    [[7, 6, 5, 4], [1, 2], true],
+    [[7, 6, 5, 3], [3], false],
+    [[1, 6, 5, 4], [0, 1, 2], true],
+    [[300, 7], [0], false],
+    [[5, 4], [], false],
+    [[7, 6, 5, 4], [0, 2], false],
   ];
   for (const kernelName of ['Sum', 'Mean']) {
     for (const [shape, axis, keepDims] of cases) {
@@ -218,23 +312,48 @@ describe('reductions', () => {
 
 describe('broadcasting arithmetic', () => {
   const pairs: [number[], number[]][] = [
-    [[7, 5, 4, 6], [6]], [[1, 1, 1, 6], [7, 5, 4, 6]], [[7, 5, 4, 6], [7, 1, 1, 6]], [[7, 5, 4, 6], []],
-    [[7, 5, 4, 6], [7, 5, 4, 6]], [[6, 5], [6, 1]], [[3, 1, 4], [1, 5, 4]],
+    [[7, 5, 4, 6], [6]],
+    [
+      [1, 1, 1, 6],
+      [7, 5, 4, 6],
+    ],
+    [
+      [7, 5, 4, 6],
+      [7, 1, 1, 6],
+    ],
+    [[7, 5, 4, 6], []],
+    [
+      [7, 5, 4, 6],
+      [7, 5, 4, 6],
+    ],
+    [
+      [6, 5],
+      [6, 1],
+    ],
+    [
+      [3, 1, 4],
+      [1, 5, 4],
+    ],
   ];
   for (const kernelName of ['Add', 'Sub', 'Multiply', 'RealDiv']) {
     for (const [a, b] of pairs) {
       test(`${kernelName} [${a}] [${b}]`, () => check(kernelName, { a: { shape: a }, b: { shape: b } }, {}, `[${a}] [${b}]`));
     }
   }
-  test('Add of int32 (stock)', () => check('Add', { a: { shape: [3, 4], dtype: 'int32' }, b: { shape: [4], dtype: 'int32' } }, {}, 'int32'));
+  test('Add of int32 (stock)', () =>
+    check('Add', { a: { shape: [3, 4], dtype: 'int32' }, b: { shape: [4], dtype: 'int32' } }, {}, 'int32'));
 });
 
 describe('batch norm and data movement', () => {
   test('FusedBatchNorm per channel, with and without scale and offset', async () => {
     const x = { shape: [7, 5, 4, 6] };
     const variance = { shape: [6], values: random(6, 9).map((v) => v + 1.5) };
-    await check('FusedBatchNorm', { x, mean: { shape: [6] }, variance, offset: { shape: [6] }, scale: { shape: [6] } },
-      { varianceEpsilon: 1e-3 }, 'full');
+    await check(
+      'FusedBatchNorm',
+      { x, mean: { shape: [6] }, variance, offset: { shape: [6] }, scale: { shape: [6] } },
+      { varianceEpsilon: 1e-3 },
+      'full',
+    );
     await check('FusedBatchNorm', { x, mean: { shape: [6] }, variance }, { varianceEpsilon: 1e-3 }, 'no scale/offset');
   });
   test('Tile', async () => {
@@ -258,11 +377,24 @@ describe('batch norm and data movement', () => {
 
 /** A small net with BN, depthwise convs (multipliers 1 and 2) and a channel shuffle, trained with SGD. */
 function smallNet(seed: number) {
-  const v = (shape: number[], scale: number) => tf.variable(tf.tensor(random(size(shape), seed++).map((x) => x * scale), shape));
+  const v = (shape: number[], scale: number) =>
+    tf.variable(
+      tf.tensor(
+        random(size(shape), seed++).map((x) => x * scale),
+        shape,
+      ),
+    );
   const p = {
-    w1: v([3, 3, 1, 8], 0.5), g1: v([8], 0.1), b1: v([8], 0.1),
-    dw: v([3, 3, 8, 2], 0.5), g2: v([16], 0.1), b2: v([16], 0.1),
-    w3: v([1, 1, 8, 8], 0.3), dw2: v([3, 3, 16, 1], 0.5), wOut: v([16, 4], 0.3), bOut: v([4], 0.1),
+    w1: v([3, 3, 1, 8], 0.5),
+    g1: v([8], 0.1),
+    b1: v([8], 0.1),
+    dw: v([3, 3, 8, 2], 0.5),
+    g2: v([16], 0.1),
+    b2: v([16], 0.1),
+    w3: v([1, 1, 8, 8], 0.3),
+    dw2: v([3, 3, 16, 1], 0.5),
+    wOut: v([16, 4], 0.3),
+    bOut: v([4], 0.1),
   };
   const bn = (x: tf.Tensor4D, g: tf.Variable, b: tf.Variable) => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
@@ -310,7 +442,10 @@ describe('training', () => {
     const wasm = await train('wasm', 6);
     const cpu = await train('cpu', 6);
     assert.ok(stock.losses[5] < stock.losses[0] - 0.05, `the loss decreases: ${stock.losses}`);
-    for (const [name, run] of [['wasm', wasm], ['cpu', cpu]] as const) {
+    for (const [name, run] of [
+      ['wasm', wasm],
+      ['cpu', cpu],
+    ] as const) {
       assertClose(run.losses, stock.losses, `${name} losses ${run.losses} vs stock ${stock.losses}`, 1e-4);
       assertClose(run.weights, stock.weights, `${name} weights`, 1e-4);
     }

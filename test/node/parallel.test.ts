@@ -14,22 +14,46 @@ const quiet = () => {};
 /** Deterministic batch: x uniform in [−1, 1) of shape [n, ...shape], y class indices. */
 function batch(seed: number, n: number, shape: number[], classes: number): { x: tf.Tensor; y: tf.Tensor1D } {
   let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const size = n * shape.reduce((a, b) => a * b, 1);
-  const x = tf.tensor(Float32Array.from({ length: size }, () => 2 * rand() - 1), [n, ...shape]);
-  const y = tf.tensor1d(Int32Array.from({ length: n }, () => Math.floor(rand() * classes)), 'int32');
+  const x = tf.tensor(
+    Float32Array.from({ length: size }, () => 2 * rand() - 1),
+    [n, ...shape],
+  );
+  const y = tf.tensor1d(
+    Int32Array.from({ length: n }, () => Math.floor(rand() * classes)),
+    'int32',
+  );
   return { x, y };
 }
 
-interface Run { losses: number[]; weights: Float32Array[] }
+interface Run {
+  losses: number[];
+  weights: Float32Array[];
+}
 
 /** Trains `steps` steps (batch seeds 1.., learning rate 0.2/(1+t)) and returns losses and final weights. */
-async function train(opts: { workers: number; backend?: NodeBackendName; exportName: string; options: Json; loss?: LossSpec; nesterov?: boolean; decayKernels?: boolean; steps: number; n: number; shape: number[]; classes: number }): Promise<Run> {
+async function train(opts: {
+  workers: number;
+  backend?: NodeBackendName;
+  exportName: string;
+  options: Json;
+  loss?: LossSpec;
+  nesterov?: boolean;
+  decayKernels?: boolean;
+  steps: number;
+  n: number;
+  shape: number[];
+  classes: number;
+}): Promise<Run> {
   const decay = opts.decayKernels ? { weightDecay: 0.05, decayWeights: (w: { name: string }) => w.name.endsWith('kernel') } : {};
   const trainer = await DataParallelTrainer.create({
     model: { module: FIXTURES, exportName: opts.exportName, options: opts.options },
     optimizer: { type: 'sgd', learningRate: 0.2, momentum: 0.9, nesterov: opts.nesterov, ...decay },
-    loss: opts.loss, workers: opts.workers, backend: opts.backend, log: quiet,
+    loss: opts.loss,
+    workers: opts.workers,
+    backend: opts.backend,
+    log: quiet,
   });
   try {
     const losses: number[] = [];
@@ -38,7 +62,13 @@ async function train(opts: { workers: number; backend?: NodeBackendName; exportN
       losses.push(await trainer.step(x, y, { learningRate: 0.2 / (1 + t) }));
       tf.dispose([x, y]);
     }
-    return { losses, weights: trainer.getModel().getWeights().map((w) => w.dataSync() as Float32Array) };
+    return {
+      losses,
+      weights: trainer
+        .getModel()
+        .getWeights()
+        .map((w) => w.dataSync() as Float32Array),
+    };
   } finally {
     await trainer.dispose();
   }
@@ -69,10 +99,16 @@ describe('DataParallelTrainer', () => {
     for (let t = 0; t < 4; t++) {
       const { x, y } = batch(t + 1, 9, dense.shape, dense.classes);
       optimizer.setLearningRate(0.2 / (1 + t));
-      const value = optimizer.minimize(() => {
-        const logits = model.apply(x, { training: true }) as tf.Tensor;
-        return model.calculateLosses().reduce((l: tf.Scalar, r) => tf.add(l, r), lossFn(tf.oneHot(y, dense.classes) as tf.Tensor2D, logits));
-      }, true, model.trainableWeights.map((w) => w.read() as tf.Variable))!;
+      const value = optimizer.minimize(
+        () => {
+          const logits = model.apply(x, { training: true }) as tf.Tensor;
+          return model
+            .calculateLosses()
+            .reduce((l: tf.Scalar, r) => tf.add(l, r), lossFn(tf.oneHot(y, dense.classes) as tf.Tensor2D, logits));
+        },
+        true,
+        model.trainableWeights.map((w) => w.read() as tf.Variable),
+      )!;
       losses.push(value.dataSync()[0]);
       tf.dispose([x, y, value]);
     }
@@ -88,7 +124,11 @@ describe('DataParallelTrainer', () => {
     const two = await train({ ...setting, workers: 2, backend: 'cpu', n: 9 });
     assertSameRun(two, one, '2 workers');
     assert.ok(one.losses[4] < one.losses[0], `loss should fall: ${one.losses}`);
-    assertSameRun(await train({ ...setting, workers: 3, backend: 'cpu', n: 10 }), await train({ ...setting, workers: 1, n: 10 }), '3 workers');
+    assertSameRun(
+      await train({ ...setting, workers: 3, backend: 'cpu', n: 10 }),
+      await train({ ...setting, workers: 1, n: 10 }),
+      '3 workers',
+    );
     // The decay matters here (so the equalities above check that every replica's slice of the update applies it).
     const undecayed = await train({ ...setting, decayKernels: false, workers: 1, n: 9 });
     const gap = Math.max(...undecayed.weights[2].map((w, j) => Math.abs(w - one.weights[2][j])));
@@ -109,32 +149,53 @@ describe('DataParallelTrainer', () => {
   });
 
   test('tfjs BatchNormalization (not synchronised): a warning; moving mean is the full-batch one, moving variance averages the shard variances', async () => {
-    const options = { inputs: 5, classes: 3, seed: 11 }, n = 9, mu = 0.5;
+    const options = { inputs: 5, classes: 3, seed: 11 },
+      n = 9,
+      mu = 0.5;
     const { x, y } = batch(7, n, [5], 3);
     const lines: string[] = [];
     const movingStats = async (workers: number) => {
       const trainer = await DataParallelTrainer.create({
-        model: { module: FIXTURES, exportName: 'bnNet', options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers, backend: 'cpu', log: (l) => lines.push(l),
+        model: { module: FIXTURES, exportName: 'bnNet', options },
+        optimizer: { type: 'sgd', learningRate: 0.1 },
+        workers,
+        backend: 'cpu',
+        log: (l) => lines.push(l),
       });
       const h = tf.tidy(() => trainer.getModel().layers[0].apply(x) as tf.Tensor2D); // pre-BN activations at the initial weights
       await trainer.step(x, y);
-      const [, , mean, variance] = trainer.getModel().layers[1].getWeights().map((w) => w.dataSync());
+      const [, , mean, variance] = trainer
+        .getModel()
+        .layers[1].getWeights()
+        .map((w) => w.dataSync());
       await trainer.dispose();
       return { h, mean, variance };
     };
-    const one = await movingStats(1), two = await movingStats(2);
-    assert.ok(lines.some((l) => /tfjs BatchNormalization layers, which normalise each replica's shard separately/.test(l)), 'the trainer warns about unsynchronised BN');
+    const one = await movingStats(1),
+      two = await movingStats(2);
+    assert.ok(
+      lines.some((l) => /tfjs BatchNormalization layers, which normalise each replica's shard separately/.test(l)),
+      'the trainer warns about unsynchronised BN',
+    );
     assertClose(two.mean, one.mean, 'moving mean', { rtol: 1e-5 });
     // Initial moving variance 1: v = μ·1 + (1 − μ)·Σ_k (n_k/N)·var_k over shards of 5 and 4 rows.
     const shardVar = (rows: tf.Tensor2D) => tf.moments(rows, 0).variance;
-    const expected = tf.tidy(() => tf.add(mu, tf.mul(1 - mu, tf.addN([tf.mul(5 / n, shardVar(tf.slice(one.h, 0, 5))), tf.mul(4 / n, shardVar(tf.slice(one.h, 5, 4)))]))));
+    const expected = tf.tidy(() =>
+      tf.add(mu, tf.mul(1 - mu, tf.addN([tf.mul(5 / n, shardVar(tf.slice(one.h, 0, 5))), tf.mul(4 / n, shardVar(tf.slice(one.h, 5, 4)))]))),
+    );
     assertClose(two.variance, expected.dataSync(), 'moving variance', { rtol: 1e-5 });
     tf.dispose([x, y, one.h, two.h, expected]);
   });
 
   test('no tensor leak across 100 steps on the calling thread (class-index and one-hot labels; 1 and 2 replicas)', async () => {
     for (const workers of [1, 2]) {
-      const trainer = await DataParallelTrainer.create({ model: { module: FIXTURES, exportName: 'syncBnConvNet', options: syncBn.options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers, backend: 'cpu', log: quiet });
+      const trainer = await DataParallelTrainer.create({
+        model: { module: FIXTURES, exportName: 'syncBnConvNet', options: syncBn.options },
+        optimizer: { type: 'sgd', learningRate: 0.1 },
+        workers,
+        backend: 'cpu',
+        log: quiet,
+      });
       const { x, y } = batch(1, 6, syncBn.shape, syncBn.classes);
       const oneHot = tf.oneHot(y, syncBn.classes);
       await trainer.step(x, y);
@@ -170,9 +231,14 @@ describe('DataParallelTrainer', () => {
    */
   async function failThenRecover(options: Json, goodRows: number, expected: (e: Error) => boolean): Promise<void> {
     const trainer = await DataParallelTrainer.create({
-      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options },
+      optimizer: { type: 'sgd', learningRate: 0.1 },
+      workers: 2,
+      backend: 'cpu',
+      log: quiet,
     });
-    const bad = batch(1, 5, [4], 3), good = batch(2, goodRows, [4], 3);
+    const bad = batch(1, 5, [4], 3),
+      good = batch(2, goodRows, [4], 3);
     const before = trainer.snapshot().params;
     await assert.rejects(trainer.step(bad.x, bad.y), expected);
     assert.deepEqual(trainer.snapshot().params, before, 'a failed step leaves the weights unchanged');
@@ -186,12 +252,20 @@ describe('DataParallelTrainer', () => {
   });
 
   test('the calling thread failing before a batch-norm barrier releases the workers: the step rejects with its error', async () => {
-    await failThenRecover({ rows: 3, onMainThread: true }, 4, (e) => !(e instanceof WorkerError) && /sabotaged forward pass/.test(e.message));
+    await failThenRecover(
+      { rows: 3, onMainThread: true },
+      4,
+      (e) => !(e instanceof WorkerError) && /sabotaged forward pass/.test(e.message),
+    );
   });
 
   test('a worker that exits before a batch-norm barrier releases the calling thread waiting there', async () => {
     const trainer = await DataParallelTrainer.create({
-      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 2, exit: true } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+      model: { module: FIXTURES, exportName: 'failingBeforeSyncBn', options: { rows: 2, exit: true } },
+      optimizer: { type: 'sgd', learningRate: 0.1 },
+      workers: 2,
+      backend: 'cpu',
+      log: quiet,
     });
     const { x, y } = batch(1, 5, [4], 3);
     const t0 = performance.now();
@@ -202,18 +276,31 @@ describe('DataParallelTrainer', () => {
   });
 
   const failing = (at: string): DataParallelTrainerOptions => ({
-    model: { module: FIXTURES, exportName: 'failing', options: { at } }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 2, backend: 'cpu', log: quiet,
+    model: { module: FIXTURES, exportName: 'failing', options: { at } },
+    optimizer: { type: 'sgd', learningRate: 0.1 },
+    workers: 2,
+    backend: 'cpu',
+    log: quiet,
   });
 
   test('a factory error in a worker rejects create() with its message', async () => {
-    await assert.rejects(DataParallelTrainer.create(failing('build')), (e: Error) => e instanceof WorkerError && /factory refused to build/.test(e.message));
-    await assert.rejects(DataParallelTrainer.create({ ...failing('build'), model: { module: FIXTURES, exportName: 'nope' } }), /has no function export 'nope'/);
+    await assert.rejects(
+      DataParallelTrainer.create(failing('build')),
+      (e: Error) => e instanceof WorkerError && /factory refused to build/.test(e.message),
+    );
+    await assert.rejects(
+      DataParallelTrainer.create({ ...failing('build'), model: { module: FIXTURES, exportName: 'nope' } }),
+      /has no function export 'nope'/,
+    );
   });
 
   test('an error thrown in a worker step rejects step() with its message', async () => {
     const trainer = await DataParallelTrainer.create(failing('throw'));
     const { x, y } = batch(1, 4, [4], 3);
-    await assert.rejects(trainer.step(x, y), (e: Error) => e instanceof WorkerError && /sabotaged forward pass/.test(e.message) && !!e.workerStack);
+    await assert.rejects(
+      trainer.step(x, y),
+      (e: Error) => e instanceof WorkerError && /sabotaged forward pass/.test(e.message) && !!e.workerStack,
+    );
     await trainer.dispose();
     tf.dispose([x, y]);
   });
@@ -229,7 +316,12 @@ describe('DataParallelTrainer', () => {
   });
 
   test('bad shapes are rejected before any worker runs', async () => {
-    const trainer = await DataParallelTrainer.create({ model: { module: FIXTURES, exportName: 'mlp', options: dense.options }, optimizer: { type: 'sgd', learningRate: 0.1 }, workers: 1, log: quiet });
+    const trainer = await DataParallelTrainer.create({
+      model: { module: FIXTURES, exportName: 'mlp', options: dense.options },
+      optimizer: { type: 'sgd', learningRate: 0.1 },
+      workers: 1,
+      log: quiet,
+    });
     const { x, y } = batch(1, 4, [7], 4);
     await assert.rejects(trainer.step(x, y), /expected x of shape \[N ≥ 1, 8\], got \[4,7\]/);
     await trainer.dispose();

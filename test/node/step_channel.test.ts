@@ -18,8 +18,17 @@ function echoWorker() {
       if (req.sleepMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, req.sleepMs);
       return { echo: req, square: req.k * req.k };
     });`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: channel.worker, transferList: [channel.worker.port] });
-  return { worker, client: new StepChannelClient<{ k: number; data?: Float32Array; sleepMs?: number }, { echo: { k: number; data?: Float32Array }; square: number }>(channel.coordinator) };
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
+    workerData: channel.worker,
+    transferList: [channel.worker.port],
+  });
+  return {
+    worker,
+    client: new StepChannelClient<
+      { k: number; data?: Float32Array; sleepMs?: number },
+      { echo: { k: number; data?: Float32Array }; square: number }
+    >(channel.coordinator),
+  };
 }
 
 describe('step channel', () => {
@@ -37,7 +46,10 @@ describe('step channel', () => {
       reply.echo.data![1] = k; // the worker's copy of the message views the same memory
       assert.equal(data[1], k);
     }
-    assert.throws(() => { client.send({ k: 1, sleepMs: 1 }); client.send({ k: 2 }); }, /a request is already pending/);
+    assert.throws(() => {
+      client.send({ k: 1, sleepMs: 1 });
+      client.send({ k: 2 });
+    }, /a request is already pending/);
     assert.ok(client.receiveSync(10_000));
     await worker.terminate();
   });
@@ -57,9 +69,15 @@ describe('step channel', () => {
 
     client.send({ k: 4, sleepMs: 5_000 });
     let reason: Error | undefined;
-    setTimeout(() => { reason = new Error('worker gone'); client.wake(); }, 20);
+    setTimeout(() => {
+      reason = new Error('worker gone');
+      client.wake();
+    }, 20);
     const t1 = performance.now();
-    await assert.rejects(client.receive(() => reason), /worker gone/);
+    await assert.rejects(
+      client.receive(() => reason),
+      /worker gone/,
+    );
     assert.ok(performance.now() - t1 < 150, 'wake() makes it give up at once, not at the next poll');
     await worker.terminate();
   });

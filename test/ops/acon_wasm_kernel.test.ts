@@ -18,22 +18,44 @@ const rng = mulberry32;
 
 interface Case {
   what: string;
-  N: number; S: number; C: number; Cp: number; bShape: [number, number, number];
-  x: Float32Array; p1: Float32Array; p2: Float32Array; beta: Float32Array; dy: Float32Array;
+  N: number;
+  S: number;
+  C: number;
+  Cp: number;
+  bShape: [number, number, number];
+  x: Float32Array;
+  p1: Float32Array;
+  p2: Float32Array;
+  beta: Float32Array;
+  dy: Float32Array;
 }
 
-interface Outputs { y: Float32Array; dx: Float32Array; dp1: Float32Array; dp2: Float32Array; db: Float32Array; shapes: number[][] }
+interface Outputs {
+  y: Float32Array;
+  dx: Float32Array;
+  dp1: Float32Array;
+  dp2: Float32Array;
+  db: Float32Array;
+  shapes: number[][];
+}
 
 async function runOn(backend: 'cpu' | 'wasm', k: Case): Promise<Outputs> {
   assert.ok(await tf.setBackend(backend), `backend ${backend}`);
   await tf.ready();
-  const x = tf.tensor3d(k.x, [k.N, k.S, k.C]), dy = tf.tensor3d(k.dy, [k.N, k.S, k.C]);
-  const p1 = tf.tensor1d(k.p1), p2 = tf.tensor1d(k.p2), beta = tf.tensor3d(k.beta, k.bShape);
+  const x = tf.tensor3d(k.x, [k.N, k.S, k.C]),
+    dy = tf.tensor3d(k.dy, [k.N, k.S, k.C]);
+  const p1 = tf.tensor1d(k.p1),
+    p2 = tf.tensor1d(k.p2),
+    beta = tf.tensor3d(k.beta, k.bShape);
   const y = tf.engine().runKernel(ACON_C, { x, p1, p2, beta }) as tf.Tensor;
   const g = tf.engine().runKernel(ACON_C_GRAD, { x, p1, p2, beta, dy }) as tf.Tensor[];
   const out: Outputs = {
-    y: y.dataSync() as Float32Array, dx: g[0].dataSync() as Float32Array, dp1: g[1].dataSync() as Float32Array,
-    dp2: g[2].dataSync() as Float32Array, db: g[3].dataSync() as Float32Array, shapes: [y.shape, ...g.map((t) => t.shape)],
+    y: y.dataSync() as Float32Array,
+    dx: g[0].dataSync() as Float32Array,
+    dp1: g[1].dataSync() as Float32Array,
+    dp2: g[2].dataSync() as Float32Array,
+    db: g[3].dataSync() as Float32Array,
+    shapes: [y.shape, ...g.map((t) => t.shape)],
   };
   tf.dispose([x, dy, p1, p2, beta, y, ...g]);
   return out;
@@ -44,18 +66,31 @@ async function runOn(backend: 'cpu' | 'wasm', k: Case): Promise<Outputs> {
  * y ~ |x|(|p1|+|p2|), dx ~ |dy|(|p1|+|p2|)·1.3, dp ~ Σ|dy·x|·1.3, dβ ~ Σ|dy|·d²/4 over the summed terms.
  */
 function scales(k: Case) {
-  const { N, S, C, Cp, bShape: [Nb, Sb, Cb] } = k;
-  const y = new Float64Array(N * S * C), dx = new Float64Array(N * S * C);
-  const dp = new Float64Array(Cp), db = new Float64Array(Nb * Sb * Cb);
+  const {
+    N,
+    S,
+    C,
+    Cp,
+    bShape: [Nb, Sb, Cb],
+  } = k;
+  const y = new Float64Array(N * S * C),
+    dx = new Float64Array(N * S * C);
+  const dp = new Float64Array(Cp),
+    db = new Float64Array(Nb * Sb * Cb);
   for (let n = 0, i = 0; n < N; n++) {
     for (let s = 0; s < S; s++) {
       for (let c = 0; c < C; c++, i++) {
-        const pc = Cp === 1 ? 0 : c, bi = ((Nb === 1 ? 0 : n) * Sb + (Sb === 1 ? 0 : s)) * Cb + (Cb === 1 ? 0 : c);
-        const x = k.x[i], g = k.dy[i], a = k.p1[pc], b = k.p2[pc], d = (a - b) * x;
+        const pc = Cp === 1 ? 0 : c,
+          bi = ((Nb === 1 ? 0 : n) * Sb + (Sb === 1 ? 0 : s)) * Cb + (Cb === 1 ? 0 : c);
+        const x = k.x[i],
+          g = k.dy[i],
+          a = k.p1[pc],
+          b = k.p2[pc],
+          d = (a - b) * x;
         y[i] = Math.abs(x) * (Math.abs(a) + Math.abs(b));
         dx[i] = 1.3 * Math.abs(g) * (Math.abs(a) + Math.abs(b));
         dp[pc] += 1.3 * Math.abs(g * x);
-        db[bi] += Math.abs(g) * d * d / 4;
+        db[bi] += (Math.abs(g) * d * d) / 4;
       }
     }
   }
@@ -63,11 +98,19 @@ function scales(k: Case) {
 }
 
 /** |got − want| ≤ rtol·|want| + atol·scale[i]; non-finite values must agree exactly; never NaN. */
-function assertNear(got: Float32Array, want: Float32Array, scale: Float64Array, what: string, rtol: number, atol: number,
-  skip: (i: number) => boolean = () => false): void {
+function assertNear(
+  got: Float32Array,
+  want: Float32Array,
+  scale: Float64Array,
+  what: string,
+  rtol: number,
+  atol: number,
+  skip: (i: number) => boolean = () => false,
+): void {
   assert.equal(got.length, want.length, `${what}: length`);
   for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
+    const g = got[i],
+      w = want[i];
     assert.ok(!Number.isNaN(g), `${what}[${i}]: NaN (expected ${w})`);
     if (skip(i)) continue;
     if (!Number.isFinite(w) || !Number.isFinite(g)) {
@@ -80,15 +123,22 @@ function assertNear(got: Float32Array, want: Float32Array, scale: Float64Array, 
 }
 
 async function compare(k: Case, opts: { rtol?: number; atol?: number; atolSum?: number } = {}): Promise<Outputs> {
-  const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-6, atolSum = opts.atolSum ?? 1e-6;
-  const want = await runOn('cpu', k), got = await runOn('wasm', k);
+  const rtol = opts.rtol ?? 1e-5,
+    atol = opts.atol ?? 1e-6,
+    atolSum = opts.atolSum ?? 1e-6;
+  const want = await runOn('cpu', k),
+    got = await runOn('wasm', k);
   assert.deepEqual(got.shapes, [[k.N, k.S, k.C], [k.N, k.S, k.C], [k.Cp], [k.Cp], k.bShape], `${k.what}: output shapes`);
   const sc = scales(k);
   // Documented float32 limit: z is formed as (β·(p1 − p2))·x, so where β·(p1 − p2) itself overflows
   // the kernel sees a saturated z; that differs from the exact z only for |x| < 88/FLT_MAX, and there
   // only dx (through σ(±z)) is visibly affected. At x = 0 the kernel must still give z = 0.
   const overflowedZ = (i: number) => {
-    const c = i % k.C, pc = k.Cp === 1 ? 0 : c, [Nb, Sb, Cb] = k.bShape, n = Math.floor(i / (k.S * k.C)), s = Math.floor(i / k.C) % k.S;
+    const c = i % k.C,
+      pc = k.Cp === 1 ? 0 : c,
+      [Nb, Sb, Cb] = k.bShape,
+      n = Math.floor(i / (k.S * k.C)),
+      s = Math.floor(i / k.C) % k.S;
     const b = k.beta[((Nb === 1 ? 0 : n) * Sb + (Sb === 1 ? 0 : s)) * Cb + (Cb === 1 ? 0 : c)];
     return !Number.isFinite(Math.fround(b * Math.fround(k.p1[pc] - k.p2[pc]))) && k.x[i] !== 0 && Math.abs(k.x[i]) < 88 / 3.4e38;
   };
@@ -112,11 +162,21 @@ const LAYOUTS = {
 } as const;
 
 function randomCase(what: string, N: number, S: number, C: number, Cp: number, bShape: number[], seed: number): Case {
-  const r = rng(seed), u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+  const r = rng(seed),
+    u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
   const size = bShape[0] * bShape[1] * bShape[2];
   return {
-    what, N, S, C, Cp, bShape: bShape as [number, number, number],
-    x: u(N * S * C, -4, 4), p1: u(Cp, -1.5, 1.5), p2: u(Cp, -1.5, 1.5), beta: u(size, -3, 3), dy: u(N * S * C, -1, 1),
+    what,
+    N,
+    S,
+    C,
+    Cp,
+    bShape: bShape as [number, number, number],
+    x: u(N * S * C, -4, 4),
+    p1: u(Cp, -1.5, 1.5),
+    p2: u(Cp, -1.5, 1.5),
+    beta: u(size, -3, 3),
+    dy: u(N * S * C, -1, 1),
   };
 }
 
@@ -136,7 +196,8 @@ describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
       for (const Cp of C === 1 ? [1] : [1, C]) {
         for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
           // N, S ≥ 2 so that every broadcast axis is really summed over.
-          const N = 2 + Math.floor(r() * 3), S = 2 + Math.floor(r() * 6);
+          const N = 2 + Math.floor(r() * 3),
+            S = 2 + Math.floor(r() * 6);
           await compare(randomCase(`C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++));
         }
       }
@@ -145,7 +206,11 @@ describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
 
   it('single rows and samples (N = 1, S = 1)', async () => {
     let seed = 500;
-    for (const [N, S] of [[1, 1], [1, 6], [5, 1]]) {
+    for (const [N, S] of [
+      [1, 1],
+      [1, 6],
+      [5, 1],
+    ]) {
       for (const C of [1, 4, 7]) {
         for (const Cp of C === 1 ? [1] : [1, C]) {
           for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
@@ -159,18 +224,42 @@ describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
   it('parameter gradients summed over 64,000 rows stay accurate to ~1e-6 of Σ|terms|', async () => {
     // Every term has the same sign (dy > 0, x > 0, p1 > p2 ≥ 0, β > 0 → k, k2, s·t > 0), so the sums
     // do not cancel and a float32 running sum (error ~1e-4 here) would fail the 1e-6 tolerance.
-    const N = 16, S = 4000, C = 3, r = rng(99);
+    const N = 16,
+      S = 4000,
+      C = 3,
+      r = rng(99);
     const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-    for (const [Cp, bShape] of [[C, [1, 1, C]], [1, [1, 1, 1]], [C, [1, S, 1]], [C, [N, 1, C]]] as const) {
-      await compare({
-        what: `long sums Cp=${Cp} β [${bShape}]`, N, S, C, Cp, bShape: [...bShape],
-        x: u(N * S * C, 0.1, 2), p1: u(Cp, 1, 1.5), p2: u(Cp, 0, 0.5), beta: u(bShape[0] * bShape[1] * bShape[2], 0.1, 1), dy: u(N * S * C, 0.5, 1),
-      }, { atolSum: 0, rtol: 1e-6 });
+    for (const [Cp, bShape] of [
+      [C, [1, 1, C]],
+      [1, [1, 1, 1]],
+      [C, [1, S, 1]],
+      [C, [N, 1, C]],
+    ] as const) {
+      await compare(
+        {
+          what: `long sums Cp=${Cp} β [${bShape}]`,
+          N,
+          S,
+          C,
+          Cp,
+          bShape: [...bShape],
+          x: u(N * S * C, 0.1, 2),
+          p1: u(Cp, 1, 1.5),
+          p2: u(Cp, 0, 0.5),
+          beta: u(bShape[0] * bShape[1] * bShape[2], 0.1, 1),
+          dy: u(N * S * C, 0.5, 1),
+        },
+        { atolSum: 0, rtol: 1e-6 },
+      );
     }
   });
 
   it('empty batch: y and dx empty, parameter gradients zero', async () => {
-    for (const [Cp, bShape] of [[4, [1, 1, 4]], [1, [1, 1, 1]], [4, [1, 1, 1]]] as const) {
+    for (const [Cp, bShape] of [
+      [4, [1, 1, 4]],
+      [1, [1, 1, 1]],
+      [4, [1, 1, 1]],
+    ] as const) {
       const got = await compare(randomCase(`N=0 Cp=${Cp} β [${bShape}]`, 0, 3, 4, Cp, [...bShape], 1));
       assert.deepEqual([...got.dp1, ...got.dp2, ...got.db], new Array(2 * Cp + bShape[2]).fill(0));
     }
@@ -180,24 +269,52 @@ describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
 describe('AconC wasm SIMD kernels on extreme inputs', () => {
   const XS = [3e38, -3e38, 1e30, -1e30, 0, 1e-30, -1e-30, 1e-45, 1, -1, 87.5, -88, 20, -20];
   const BETAS = [0, 1, -1, -5, 1e30, -1e30, 3e38, 1e-20];
-  const PARAMS = [[1.5, -0.5], [1, 0], [0.25, 0.75], [-2, 3]];
+  const PARAMS = [
+    [1.5, -0.5],
+    [1, 0],
+    [0.25, 0.75],
+    [-2, 3],
+  ];
   /** One channel per (x, β, p1, p2) combination, so every gradient is a single term. */
   function extremeCase(shared: boolean, DYS = [1, -2.5, 0.75]): Case {
-    const x: number[] = [], beta: number[] = [], p1: number[] = [], p2: number[] = [], dy: number[] = [];
+    const x: number[] = [],
+      beta: number[] = [],
+      p1: number[] = [],
+      p2: number[] = [],
+      dy: number[] = [];
     let j = 0;
-    for (const xv of XS) for (const bv of BETAS) for (const [a, b] of shared ? [PARAMS[0]] : PARAMS) {
-      x.push(xv); beta.push(bv); p1.push(a); p2.push(b); dy.push(DYS[j++ % DYS.length]);
-    }
+    for (const xv of XS)
+      for (const bv of BETAS)
+        for (const [a, b] of shared ? [PARAMS[0]] : PARAMS) {
+          x.push(xv);
+          beta.push(bv);
+          p1.push(a);
+          p2.push(b);
+          dy.push(DYS[j++ % DYS.length]);
+        }
     const C = x.length;
     return {
-      what: `extremes (${shared ? 'shared' : 'per-channel'} p, dy ∈ {${DYS}})`, N: 1, S: 1, C, Cp: shared ? 1 : C, bShape: [1, 1, C],
-      x: Float32Array.from(x), p1: Float32Array.from(shared ? [p1[0]] : p1), p2: Float32Array.from(shared ? [p2[0]] : p2),
-      beta: Float32Array.from(beta), dy: Float32Array.from(dy),
+      what: `extremes (${shared ? 'shared' : 'per-channel'} p, dy ∈ {${DYS}})`,
+      N: 1,
+      S: 1,
+      C,
+      Cp: shared ? 1 : C,
+      bShape: [1, 1, C],
+      x: Float32Array.from(x),
+      p1: Float32Array.from(shared ? [p1[0]] : p1),
+      p2: Float32Array.from(shared ? [p2[0]] : p2),
+      beta: Float32Array.from(beta),
+      dy: Float32Array.from(dy),
     };
   }
 
   it('no NaN anywhere; matches the cpu kernels, Inf only where they overflow too', async () => {
-    for (const [shared, dys] of [[false, undefined], [true, undefined], [false, [0]], [true, [0]]] as const) {
+    for (const [shared, dys] of [
+      [false, undefined],
+      [true, undefined],
+      [false, [0]],
+      [true, [0]],
+    ] as const) {
       const k = extremeCase(shared, dys && [...dys]);
       const got = await compare(k, { atol: 1e-6, atolSum: 1e-6 });
       for (const [name, v] of Object.entries(got)) {
@@ -213,15 +330,28 @@ describe('AconC wasm SIMD kernels on extreme inputs', () => {
       if (k.beta[c] !== 0) continue;
       const mean = Math.fround((k.p1[c] * k.x[c] + k.p2[c] * k.x[c]) / 2);
       const tol = 2 ** -22 * Math.abs(k.x[c]) * (Math.abs(k.p1[c]) + Math.abs(k.p2[c]));
-      assert.ok(Object.is(got.y[c], mean) || Math.abs(got.y[c] - mean) <= tol, `x=${k.x[c]} p=(${k.p1[c]},${k.p2[c]}): y ${got.y[c]} vs mean ${mean}`);
+      assert.ok(
+        Object.is(got.y[c], mean) || Math.abs(got.y[c] - mean) <= tol,
+        `x=${k.x[c]} p=(${k.p1[c]},${k.p2[c]}): y ${got.y[c]} vs mean ${mean}`,
+      );
     }
   });
 
   it('saturated z: y → p1·x (z → +∞) or p2·x (z → −∞) with zero β-gradient', async () => {
-    const C = 8, x = Float32Array.from([1e30, -1e30, 3e38, -3e38, 50, -50, 1e10, -1e10]);
+    const C = 8,
+      x = Float32Array.from([1e30, -1e30, 3e38, -3e38, 50, -50, 1e10, -1e10]);
     const k: Case = {
-      what: 'saturated', N: 1, S: 1, C, Cp: 1, bShape: [1, 1, 1], x, p1: Float32Array.of(0.5), p2: Float32Array.of(-0.25),
-      beta: Float32Array.of(1e6), dy: new Float32Array(C).fill(1),
+      what: 'saturated',
+      N: 1,
+      S: 1,
+      C,
+      Cp: 1,
+      bShape: [1, 1, 1],
+      x,
+      p1: Float32Array.of(0.5),
+      p2: Float32Array.of(-0.25),
+      beta: Float32Array.of(1e6),
+      dy: new Float32Array(C).fill(1),
     };
     const got = await compare(k);
     for (let c = 0; c < C; c++) {
@@ -242,7 +372,8 @@ describe('AconC wasm kernels on a heap the SIMD module cannot import', () => {
       wasm: { asm: { memory }, HEAPU8: new Uint8Array(memory.buffer) },
       dataIdMap: { get: (dataId: object) => infos.get(dataId)! },
       makeOutput(shape: number[], dtype: 'float32', _offset?: number, values?: Float32Array): tf.TensorInfo {
-        const size = shape.reduce((a, d) => a * d, 1), memoryOffset = top;
+        const size = shape.reduce((a, d) => a * d, 1),
+          memoryOffset = top;
         top += (size * 4 + 15) & ~15;
         if (values) new Float32Array(memory.buffer, memoryOffset, size).set(values);
         const dataId = {};
@@ -252,7 +383,11 @@ describe('AconC wasm kernels on a heap the SIMD module cannot import', () => {
       disposeData: () => true,
       values(t: tf.TensorInfo): Float32Array {
         const { memoryOffset, shape } = infos.get(t.dataId)!;
-        return new Float32Array(memory.buffer, memoryOffset, shape.reduce((a, d) => a * d, 1)).slice();
+        return new Float32Array(
+          memory.buffer,
+          memoryOffset,
+          shape.reduce((a, d) => a * d, 1),
+        ).slice();
       },
     };
   }
@@ -262,11 +397,18 @@ describe('AconC wasm kernels on a heap the SIMD module cannot import', () => {
     const want = await runOn('cpu', k);
     const backend = sharedHeapBackend();
     const t = (v: Float32Array, shape: number[]) => backend.makeOutput(shape, 'float32', undefined, v);
-    const x = t(k.x, [k.N, k.S, k.C]), dy = t(k.dy, [k.N, k.S, k.C]), p1 = t(k.p1, [k.Cp]), p2 = t(k.p2, [k.Cp]), beta = t(k.beta, k.bShape);
+    const x = t(k.x, [k.N, k.S, k.C]),
+      dy = t(k.dy, [k.N, k.S, k.C]),
+      p1 = t(k.p1, [k.Cp]),
+      p2 = t(k.p2, [k.Cp]),
+      beta = t(k.beta, k.bShape);
     const run = (name: string, inputs: tf.NamedTensorInfoMap) =>
       tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: backend as never, attrs: {} });
     const y = run(ACON_C, { x, p1, p2, beta }) as tf.TensorInfo;
     const [dx, dp1, dp2, db] = run(ACON_C_GRAD, { x, p1, p2, beta, dy }) as tf.TensorInfo[];
-    assert.deepEqual([y, dx, dp1, dp2, db].map((o) => backend.values(o)), [want.y, want.dx, want.dp1, want.dp2, want.db]);
+    assert.deepEqual(
+      [y, dx, dp1, dp2, db].map((o) => backend.values(o)),
+      [want.y, want.dx, want.dp1, want.dp2, want.db],
+    );
   });
 });

@@ -7,7 +7,36 @@
 
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
 const RAW_TEXT = new Set(['script', 'style']);
-const CLOSES_P = new Set(['address', 'article', 'aside', 'blockquote', 'details', 'div', 'dl', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul']);
+const CLOSES_P = new Set([
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'details',
+  'div',
+  'dl',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'main',
+  'nav',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'ul',
+]);
 const ENTITY = /^&(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#x[0-9a-fA-F]+);/;
 const START = /<([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"<]*"|'[^'<]*'))?)*)\s*(\/?)>/y;
 const END = /<\/([a-zA-Z][a-zA-Z0-9:-]*)\s*>/y;
@@ -36,7 +65,10 @@ export function wellFormednessErrors(html: string): string[] {
     pos = lt;
     if (html.startsWith('<!--', pos)) {
       const end = html.indexOf('-->', pos);
-      if (end < 0) { errors.push(`unterminated comment at ${pos}`); break; }
+      if (end < 0) {
+        errors.push(`unterminated comment at ${pos}`);
+        break;
+      }
       pos = end + 3;
       continue;
     }
@@ -52,8 +84,13 @@ export function wellFormednessErrors(html: string): string[] {
     }
     START.lastIndex = pos;
     const start = START.exec(html);
-    if (!start) { errors.push(`stray or malformed tag at ${pos}: ${JSON.stringify(html.slice(pos, pos + 40))}`); pos++; continue; }
-    const name = start[1].toLowerCase(), selfClosing = start[3] === '/';
+    if (!start) {
+      errors.push(`stray or malformed tag at ${pos}: ${JSON.stringify(html.slice(pos, pos + 40))}`);
+      pos++;
+      continue;
+    }
+    const name = start[1].toLowerCase(),
+      selfClosing = start[3] === '/';
     const seen = new Set<string>();
     for (const a of start[2].matchAll(ATTR)) {
       const attr = a[1].toLowerCase();
@@ -73,7 +110,10 @@ export function wellFormednessErrors(html: string): string[] {
     if (VOID.has(name) || selfClosing) continue;
     if (RAW_TEXT.has(name)) {
       const close = html.toLowerCase().indexOf(`</${name}`, pos);
-      if (close < 0) { errors.push(`unterminated <${name}>`); break; }
+      if (close < 0) {
+        errors.push(`unterminated <${name}>`);
+        break;
+      }
       pos = close;
     }
     stack.push(name);

@@ -46,7 +46,14 @@ describe('report stats', () => {
   it('Student t critical values: closed forms for df 1 and 2, tables beyond', () => {
     assert.ok(Math.abs(studentTCritical(1) - Math.tan(0.475 * Math.PI)) < 1e-9); // 12.7062
     assert.ok(Math.abs(studentTCritical(2) - 0.95 / Math.sqrt(2 * 0.975 * 0.025)) < 1e-9); // 4.30265
-    for (const [df, t] of [[3, 3.1824], [4, 2.7764], [5, 2.5706], [10, 2.2281], [30, 2.0423], [120, 1.9799]] as const) {
+    for (const [df, t] of [
+      [3, 3.1824],
+      [4, 2.7764],
+      [5, 2.5706],
+      [10, 2.2281],
+      [30, 2.0423],
+      [120, 1.9799],
+    ] as const) {
       assert.ok(Math.abs(studentTCritical(df) - t) < 5e-5, `df=${df}: ${studentTCritical(df)} vs ${t}`);
     }
     assert.ok(Math.abs(studentTCritical(4, 0.99) - 4.6041) < 5e-5);
@@ -55,7 +62,7 @@ describe('report stats', () => {
   });
 
   it('95% CI of the mean; n = 1 gives no interval', () => {
-    const ci = meanCI([0.10, 0.12, 0.11]);
+    const ci = meanCI([0.1, 0.12, 0.11]);
     assert.equal(ci.n, 3);
     assert.ok(Math.abs(ci.mean - 0.11) < 1e-15);
     assert.ok(Math.abs(ci.std - 0.01) < 1e-15);
@@ -69,10 +76,21 @@ describe('report stats', () => {
 });
 
 describe('report layer analysis', () => {
-  const layer = (p: Partial<ActivationLayerRecord>): ActivationLayerRecord => ({ name: 'l', index: 0, kind: 'AconC', p1: [], p2: [], beta: [], ...p });
+  const layer = (p: Partial<ActivationLayerRecord>): ActivationLayerRecord => ({
+    name: 'l',
+    index: 0,
+    kind: 'AconC',
+    p1: [],
+    p2: [],
+    beta: [],
+    ...p,
+  });
 
   it('broadcasts layer-wise parameters and reads ACON-A as p1 = 1, p2 = 0', () => {
-    assert.deepEqual(channelParams(layer({ p1: [2], p2: [0.5, -0.5], beta: [3] })), [{ p1: 2, p2: 0.5, beta: 3 }, { p1: 2, p2: -0.5, beta: 3 }]);
+    assert.deepEqual(channelParams(layer({ p1: [2], p2: [0.5, -0.5], beta: [3] })), [
+      { p1: 2, p2: 0.5, beta: 3 },
+      { p1: 2, p2: -0.5, beta: 3 },
+    ]);
     assert.deepEqual(channelParams(layer({ kind: 'AconA', beta: [0.5] })), [{ p1: 1, p2: 0, beta: 0.5 }]);
   });
 
@@ -89,7 +107,10 @@ describe('report layer analysis', () => {
     const c = layerCurves(layer({ p1: [1, 1, 1], p2: [0, 0, 0], beta: [0, 1, 1000] }), [-2, 2], 2);
     // f at x = 2: 1 (β = 0: mean of 2 and 0), 2σ(2), ≈2; median 2σ(2).
     assert.ok(Math.abs(c.median.f[1] - 2 / (1 + Math.exp(-2))) < 1e-12);
-    assert.deepEqual(c.channels.map((ch) => ch.channel), [0, 2]);
+    assert.deepEqual(
+      c.channels.map((ch) => ch.channel),
+      [0, 2],
+    );
   });
 });
 
@@ -102,7 +123,23 @@ describe('report svg', () => {
   });
 
   it('breaks lines at non-finite values, escapes labels, is deterministic', () => {
-    const opts = { width: 300, height: 200, title: 'a <b> & "c"', series: [{ label: '<x>', color: '#000', points: [[0, 1], [1, NaN], [2, 3], [3, 4]] as const }] };
+    const opts = {
+      width: 300,
+      height: 200,
+      title: 'a <b> & "c"',
+      series: [
+        {
+          label: '<x>',
+          color: '#000',
+          points: [
+            [0, 1],
+            [1, NaN],
+            [2, 3],
+            [3, 4],
+          ] as const,
+        },
+      ],
+    };
     const svg = renderSvg(lineChart(opts), 'l<1>');
     assert.equal(svg, renderSvg(lineChart(opts), 'l<1>'));
     const d = /<path d="([^"]+)"/.exec(svg)![1];
@@ -159,8 +196,8 @@ describe('renderReport', () => {
       'ACON-C': ['10.10 ± 0.50', 'seed 2: 9.90', '37.0'],
       'Meta-ACON': ['9.50 ± 0.25', 'seed 2: 9.40', '34.8'],
     };
-    assert.equal((t2 * 0.2 / Math.sqrt(3)).toFixed(2), '0.50');
-    assert.equal((t2 * 0.1 / Math.sqrt(3)).toFixed(2), '0.25');
+    assert.equal(((t2 * 0.2) / Math.sqrt(3)).toFixed(2), '0.50');
+    assert.equal(((t2 * 0.1) / Math.sqrt(3)).toFixed(2), '0.25');
     for (const [label, [err, best, paper]] of Object.entries(expected)) {
       const row = errorRow(html, label);
       assert.ok(row.includes(`>${err} <span class="n">n=3</span><`), `${label}: ${row}`);
@@ -170,7 +207,10 @@ describe('renderReport', () => {
     assert.ok(errorRow(html, 'ACON-C').includes('>220,768<'));
     assert.equal(FINAL_ERRORS.relu.length, 3);
     assert.match(sectionOf(html, 'summary'), /different data set and model/);
-    assert.match(sectionOf(html, 'summary'), /Observed here \(mean final test error, best first\): Meta-ACON 9\.50% &lt; ACON-C 10\.10% &lt; Swish 10\.50% &lt; ReLU 11\.00%\. Claimed by the paper \(ImageNet\): Meta-ACON &lt; ACON-C &lt; Swish &lt; ReLU\. Same order for these 4\./);
+    assert.match(
+      sectionOf(html, 'summary'),
+      /Observed here \(mean final test error, best first\): Meta-ACON 9\.50% &lt; ACON-C 10\.10% &lt; Swish 10\.50% &lt; ReLU 11\.00%\. Claimed by the paper \(ImageNet\): Meta-ACON &lt; ACON-C &lt; Swish &lt; ReLU\. Same order for these 4\./,
+    );
   });
 
   it('states a different order when the results disagree with the paper', () => {
@@ -203,7 +243,8 @@ describe('renderReport', () => {
   it('β distribution: ACON-C vs Meta-ACON over the 7 test samples', () => {
     const beta = sectionOf(html, 'beta-distribution');
     assert.ok(beta.includes('<svg '));
-    for (const i of results.runs.find((r) => r.activation === 'metaAconC')!.betaSampleIndices!) assert.ok(beta.includes(`>#${i}<`), `sample #${i}`);
+    for (const i of results.runs.find((r) => r.activation === 'metaAconC')!.betaSampleIndices!)
+      assert.ok(beta.includes(`>#${i}<`), `sample #${i}`);
     assert.match(beta, /ACON-C \(seed 1\)/);
     assert.match(beta, /Meta-ACON \(seed 1\)/);
   });
@@ -257,7 +298,9 @@ describe('renderReport', () => {
 
 describe('writeReport', () => {
   const dirs: string[] = [];
-  after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
 
   it('reads results.json and writes the report atomically (no temporary file left)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'acon-report-'));

@@ -19,15 +19,26 @@ function syntheticSplit(count: number, seed: number): ImageSplit {
   const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
   const images = randomArray(r, count * 28 * 28, 0.5);
   // Make the class visible: a bright square whose position depends on the label.
-  for (let i = 0; i < count; i++) for (let k = 0; k < 16; k++) images[i * 784 + (labels[i] * 2 + Math.floor(k / 4)) * 28 + 4 + (k % 4) + labels[i]] += 2;
+  for (let i = 0; i < count; i++)
+    for (let k = 0; k < 16; k++) images[i * 784 + (labels[i] * 2 + Math.floor(k / 4)) * 28 + 4 + (k % 4) + labels[i]] += 2;
   return { images, labels, count, imageShape: [28, 28, 1] };
 }
 
 /** A ShuffleNetV2 0.5x (1,1,1) with Meta-ACON, batch 16, on one worker. */
 function tinyShuffleNetRun(o: { seed: number; epochs: number }): RunSettings {
   return {
-    model: 'shufflenet', activation: 'metaAconC', widthMultiplier: 0.5, repeats: [1, 1, 1], seed: o.seed, epochs: o.epochs, batchSize: 16,
-    learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5, labelSmoothing: 0.1, workers: 1,
+    model: 'shufflenet',
+    activation: 'metaAconC',
+    widthMultiplier: 0.5,
+    repeats: [1, 1, 1],
+    seed: o.seed,
+    epochs: o.epochs,
+    batchSize: 16,
+    learningRate: 0.05,
+    momentum: 0.9,
+    weightDecay: 4e-5,
+    labelSmoothing: 0.1,
+    workers: 1,
   };
 }
 const quiet = { log: () => {} };
@@ -41,7 +52,10 @@ describe('training runs', () => {
       { name: 'act/p1', layerClass: 'AconC', shape: [2] },
       { name: 'bn/gamma', layerClass: 'BatchNormalization', shape: [1] },
     ];
-    const sgd = createSgdState({ type: 'sgd', learningRate: 0.5, momentum: 0, weightDecay: 0.1, decayWeights: (w) => w.layerClass === 'Conv2D' }, weights);
+    const sgd = createSgdState(
+      { type: 'sgd', learningRate: 0.5, momentum: 0, weightDecay: 0.1, decayWeights: (w) => w.layerClass === 'Conv2D' },
+      weights,
+    );
     const p = Float32Array.from([1, 2, 1, 2, 1]);
     sgdStep(sgd, p, [new Float32Array(5)], [1], 0.5);
     assert.deepEqual(Array.from(p), [Math.fround(1 - 0.05), Math.fround(2 - 0.1), 1, 2, 1]);
@@ -55,11 +69,18 @@ describe('training runs', () => {
     const back = readCheckpoint(path)!;
     assert.equal(back.header.epoch, 2);
     assert.deepEqual(back.header.meta, { records: [1] });
-    assert.deepEqual(Object.fromEntries(Object.entries(back.arrays).map(([k, v]) => [k, Array.from(v)])), { params: [1, 2, 3], state: [], velocity: [0.5] });
+    assert.deepEqual(Object.fromEntries(Object.entries(back.arrays).map(([k, v]) => [k, Array.from(v)])), {
+      params: [1, 2, 3],
+      state: [],
+      velocity: [0.5],
+    });
     assert.deepEqual(readdirSync(dir), ['run.ckpt']);
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, bytes.length - 2));
-    assert.throws(() => readCheckpoint(path), new RegExp(`checkpoint ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: truncated: array 'velocity'`));
+    assert.throws(
+      () => readCheckpoint(path),
+      new RegExp(`checkpoint ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: truncated: array 'velocity'`),
+    );
     writeFileSync(path, 'hello world, not a checkpoint');
     assert.throws(() => readCheckpoint(path), /not an acon checkpoint \(bad magic\)/);
     assert.equal(readCheckpoint(join(dir, 'absent.ckpt')), undefined);
@@ -71,9 +92,12 @@ describe('training runs', () => {
     writeCheckpoint(path, { header: { version: 1, runKey: 'old', epoch: 1, meta: {} }, arrays: { params: Float32Array.from([7]) } });
     // A child that writes a large checkpoint and is killed while doing so, many times.
     const script = join(dir, 'writer.ts');
-    writeFileSync(script, `import { writeCheckpoint } from ${JSON.stringify(new URL('../../src/train/checkpoint.ts', import.meta.url).pathname)};
+    writeFileSync(
+      script,
+      `import { writeCheckpoint } from ${JSON.stringify(new URL('../../src/train/checkpoint.ts', import.meta.url).pathname)};
       process.send?.('ready');
-      for (;;) writeCheckpoint(${JSON.stringify(path)}, { header: { version: 1, runKey: 'new', epoch: 2, meta: {} }, arrays: { params: new Float32Array(4_000_000).fill(3) } });`);
+      for (;;) writeCheckpoint(${JSON.stringify(path)}, { header: { version: 1, runKey: 'new', epoch: 2, meta: {} }, arrays: { params: new Float32Array(4_000_000).fill(3) } });`,
+    );
     for (let trial = 0; trial < 3; trial++) {
       const child = fork(script, { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
       await new Promise((r) => child.once('message', r));
@@ -113,6 +137,8 @@ describe('training runs', () => {
     close(two.epochs[0].trainLoss, one.epochs[0].trainLoss, 'train loss');
     close(two.epochs[0].testLoss, one.epochs[0].testLoss, 'test loss');
     assert.equal(two.layers.length, one.layers.length);
-    two.layers.forEach((l, i) => (['p1', 'p2'] as const).forEach((k) => l[k].forEach((v, j) => close(v, one.layers[i][k][j], `layer ${i} ${k}[${j}]`))));
+    two.layers.forEach((l, i) =>
+      (['p1', 'p2'] as const).forEach((k) => l[k].forEach((v, j) => close(v, one.layers[i][k][j], `layer ${i} ${k}[${j}]`))),
+    );
   });
 });

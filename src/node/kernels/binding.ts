@@ -5,7 +5,13 @@
  * An implementation returns null for cases it leaves to the stock kernel.
  */
 import {
-  util, type DataId, type DataType, type KernelConfig, type KernelFunc, type TensorInfo, type TypedArray,
+  util,
+  type DataId,
+  type DataType,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+  type TypedArray,
 } from '@tensorflow/tfjs-core';
 import type { Heap } from './heap.js';
 import { PrivateHeap } from './private_heap.js';
@@ -13,7 +19,9 @@ import { callStock } from './stock.js';
 import { wasmHeap } from './wasm_heap.js';
 
 /** An output tensor being written: its data starts at `ptr`. */
-export interface Output { readonly ptr: number }
+export interface Output {
+  readonly ptr: number;
+}
 
 export interface KernelIO {
   readonly heap: Heap;
@@ -36,8 +44,11 @@ export type KernelImpl<I extends Inputs, A> = (args: KernelArgs<I, A>, io: Kerne
 export type BackendName = 'wasm' | 'cpu';
 
 /** Kernel configs running `impl` on each of `backends`. */
-export function bindKernel<I extends Inputs, A>(kernelName: string, impl: KernelImpl<I, A>,
-  backends: BackendName[] = ['wasm', 'cpu']): KernelConfig[] {
+export function bindKernel<I extends Inputs, A>(
+  kernelName: string,
+  impl: KernelImpl<I, A>,
+  backends: BackendName[] = ['wasm', 'cpu'],
+): KernelConfig[] {
   return backends.map((backendName) => ({
     kernelName,
     backendName,
@@ -117,9 +128,13 @@ function runOnCpu(args: RunArgs, impl: Impl): TensorInfo | TensorInfo[] | null {
 function copyOut(heap: Heap, ptr: number, size: number, dtype: DataType): TypedArray {
   const buffer = heap.memory.buffer;
   switch (dtype) {
-    case 'float32': return new Float32Array(buffer, ptr, size).slice();
-    case 'int32': return new Int32Array(buffer, ptr, size).slice();
-    case 'bool': return new Uint8Array(buffer, ptr, size).slice();
-    default: throw new Error(`unsupported output dtype ${dtype}`);
+    case 'float32':
+      return new Float32Array(buffer, ptr, size).slice();
+    case 'int32':
+      return new Int32Array(buffer, ptr, size).slice();
+    case 'bool':
+      return new Uint8Array(buffer, ptr, size).slice();
+    default:
+      throw new Error(`unsupported output dtype ${dtype}`);
   }
 }

@@ -19,7 +19,12 @@ const isPointwise = (g: ConvGeometry) => g.KH === 1 && g.KW === 1 && g.sh === 1 
  * Calls fn for consecutive chunks of images with a col scratch of `R` columns, the chunk's
  * geometry and the byte offsets of its first input and output images.
  */
-function inChunks(heap: Heap, g: ConvGeometry, R: number, fn: (col: number, c: ConvGeometry, xOffset: number, yOffset: number) => void): void {
+function inChunks(
+  heap: Heap,
+  g: ConvGeometry,
+  R: number,
+  fn: (col: number, c: ConvGeometry, xOffset: number, yOffset: number) => void,
+): void {
   const rowsPerImage = g.OH * g.OW;
   const images = Math.max(1, Math.min(g.N, Math.floor(COL_FLOATS / Math.max(1, rowsPerImage * R))));
   withScratch(heap, images * rowsPerImage * R, (col) => {
@@ -31,7 +36,8 @@ function inChunks(heap: Heap, g: ConvGeometry, R: number, fn: (col: number, c: C
 }
 
 export function conv2dForward(heap: Heap, x: number, w: number, y: number, g: ConvGeometry): void {
-  const R = g.KH * g.KW * g.C, k = simd(heap);
+  const R = g.KH * g.KW * g.C,
+    k = simd(heap);
   if (isPointwise(g)) {
     k.gemm(x, w, y, g.N * g.OH * g.OW, R, g.CO);
     return;
@@ -43,7 +49,8 @@ export function conv2dForward(heap: Heap, x: number, w: number, y: number, g: Co
 }
 
 export function conv2dFilterGrad(heap: Heap, x: number, dy: number, dW: number, g: ConvGeometry): void {
-  const R = g.KH * g.KW * g.C, k = simd(heap);
+  const R = g.KH * g.KW * g.C,
+    k = simd(heap);
   f32(heap, dW, R * g.CO).fill(0);
   if (isPointwise(g)) {
     k.gemmTN(x, dy, dW, R, g.N * g.OH * g.OW, g.CO);
@@ -56,7 +63,8 @@ export function conv2dFilterGrad(heap: Heap, x: number, dy: number, dW: number, 
 }
 
 export function conv2dInputGrad(heap: Heap, dy: number, w: number, dx: number, g: ConvGeometry): void {
-  const R = g.KH * g.KW * g.C, k = simd(heap);
+  const R = g.KH * g.KW * g.C,
+    k = simd(heap);
   withScratch(heap, g.CO * R, (wT) => {
     transpose(heap, w, wT, R, g.CO);
     if (isPointwise(g)) {
@@ -72,7 +80,8 @@ export function conv2dInputGrad(heap: Heap, dy: number, w: number, dx: number, g
 
 /** dst[cols×rows] = src[rows×cols]ᵀ, for small matrices such as filters. */
 function transpose(heap: Heap, src: number, dst: number, rows: number, cols: number): void {
-  const s = f32(heap, src, rows * cols), d = f32(heap, dst, rows * cols);
+  const s = f32(heap, src, rows * cols),
+    d = f32(heap, dst, rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) d[c * rows + r] = s[r * cols + c];
   }

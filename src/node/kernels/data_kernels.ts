@@ -5,8 +5,16 @@
  * copying it. Strings and complex numbers go to the stock kernels.
  */
 import {
-  backend_util, util, type CastAttrs, type ConcatAttrs, type DataType, type KernelConfig, type KernelFunc, type SplitVAttrs,
-  type TensorInfo, type TileAttrs,
+  backend_util,
+  util,
+  type CastAttrs,
+  type ConcatAttrs,
+  type DataType,
+  type KernelConfig,
+  type KernelFunc,
+  type SplitVAttrs,
+  type TensorInfo,
+  type TileAttrs,
 } from '@tensorflow/tfjs-core';
 import { bindKernel } from './binding.js';
 import { simd } from './heap.js';
@@ -22,8 +30,12 @@ const isNumeric = (dtype: DataType) => dtype === 'float32' || dtype === 'int32' 
 const concat = bindKernel<TensorInfo[], ConcatAttrs>('Concat', ({ inputs, attrs }, io) => {
   if (!isNumeric(inputs[0].dtype)) return null;
   const axis = util.parseAxisParam(attrs.axis, inputs[0].shape)[0];
-  const outShape = backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
-  const bytes = util.bytesPerElement(inputs[0].dtype), outer = util.sizeFromShape(outShape.slice(0, axis));
+  const outShape = backend_util.computeOutShape(
+    inputs.map((t) => t.shape),
+    axis,
+  );
+  const bytes = util.bytesPerElement(inputs[0].dtype),
+    outer = util.sizeFromShape(outShape.slice(0, axis));
   const rows = inputs.map((t) => util.sizeFromShape(t.shape.slice(axis)) * bytes);
   const ptrs = inputs.map((t, i) => (rows[i] > 0 ? io.input(t) : 0));
   const out = io.output(outShape, inputs[0].dtype);
@@ -40,8 +52,10 @@ const splitV = bindKernel<Named, SplitVAttrs>('SplitV', ({ inputs: { x }, attrs 
   if (!isNumeric(x.dtype)) return null;
   const axis = util.parseAxisParam(attrs.axis, x.shape)[0];
   const sizes = backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
-  const bytes = util.bytesPerElement(x.dtype), outer = util.sizeFromShape(x.shape.slice(0, axis));
-  const inner = util.sizeFromShape(x.shape.slice(axis + 1)) * bytes, inRow = x.shape[axis] * inner;
+  const bytes = util.bytesPerElement(x.dtype),
+    outer = util.sizeFromShape(x.shape.slice(0, axis));
+  const inner = util.sizeFromShape(x.shape.slice(axis + 1)) * bytes,
+    inRow = x.shape[axis] * inner;
   let column = util.sizeFromShape(x.shape) > 0 ? io.input(x) : 0;
   return sizes.map((size) => {
     const shape = x.shape.slice();
@@ -76,7 +90,9 @@ function sharing(kernelName: string, shares: (x: TensorInfo, attrs: never) => bo
 }
 
 export const dataKernels: KernelConfig[] = [
-  ...concat, ...splitV, ...tile,
+  ...concat,
+  ...splitV,
+  ...tile,
   sharing('Identity', () => true),
   sharing('Cast', (x, attrs: CastAttrs) => x.dtype === attrs.dtype),
 ];

@@ -8,7 +8,8 @@ import { geometryArgs, type ConvGeometry } from './geometry.js';
 import { simd, withScratch, type Heap } from './heap.js';
 
 export function depthwiseFilterGrad(heap: Heap, x: number, dy: number, dW: number, g: ConvGeometry): void {
-  const m = g.CO / g.C, k = simd(heap);
+  const m = g.CO / g.C,
+    k = simd(heap);
   if (m === 1) {
     k.depthwiseFilterGrad(x, dy, dW, ...geometryArgs(g));
     return;
@@ -21,7 +22,8 @@ export function depthwiseFilterGrad(heap: Heap, x: number, dy: number, dW: numbe
 }
 
 export function depthwiseInputGrad(heap: Heap, dy: number, w: number, dx: number, g: ConvGeometry): void {
-  const m = g.CO / g.C, k = simd(heap);
+  const m = g.CO / g.C,
+    k = simd(heap);
   if (m === 1) {
     k.depthwiseInputGrad(dy, w, dx, ...geometryArgs(g));
     return;

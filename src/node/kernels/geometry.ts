@@ -14,10 +14,19 @@ export interface ConvAttrs {
 
 /** Input N×H×W×C, filter KH×KW, output OH×OW×CO, strides sh/sw, top/left padding pt/pl. */
 export interface ConvGeometry {
-  N: number; H: number; W: number; C: number;
-  KH: number; KW: number;
-  OH: number; OW: number; CO: number;
-  sh: number; sw: number; pt: number; pl: number;
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  KH: number;
+  KW: number;
+  OH: number;
+  OW: number;
+  CO: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
 }
 
 /** Whether convGeometry accepts these attributes (NHWC, dilation 1). */
@@ -30,8 +39,7 @@ export function isNhwcUndilated(attrs: ConvAttrs): boolean {
  * Geometry of the forward convolution that `kernel` computes or differentiates. `filterShape` is
  * [KH, KW, C, CO] (or [KH, KW, C, multiplier] when `depthwise`). Throws for NCHW and dilations > 1.
  */
-export function convGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: ConvAttrs,
-  depthwise: boolean): ConvGeometry {
+export function convGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean): ConvGeometry {
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') {
     throw new Error(`${kernel}: dataFormat '${attrs.dataFormat}' is not supported, only 'NHWC'`);
   }
@@ -39,13 +47,30 @@ export function convGeometry(kernel: string, xShape: number[], filterShape: numb
   if (xShape.length !== 4 || filterShape.length !== 4) {
     throw new Error(`${kernel}: expected rank-4 input and filter, got [${xShape}] and [${filterShape}]`);
   }
-  const info = backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, attrs.strides, 1,
-    attrs.pad, attrs.dimRoundingMode, depthwise, 'channelsLast');
+  const info = backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
   return {
-    N: info.batchSize, H: info.inHeight, W: info.inWidth, C: info.inChannels,
-    KH: info.filterHeight, KW: info.filterWidth,
-    OH: info.outHeight, OW: info.outWidth, CO: info.outChannels,
-    sh: info.strideHeight, sw: info.strideWidth, pt: info.padInfo.top, pl: info.padInfo.left,
+    N: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    C: info.inChannels,
+    KH: info.filterHeight,
+    KW: info.filterWidth,
+    OH: info.outHeight,
+    OW: info.outWidth,
+    CO: info.outChannels,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    pt: info.padInfo.top,
+    pl: info.padInfo.left,
   };
 }
 

@@ -5,7 +5,10 @@
  * remaining axes in `axes` are not contiguous. `axes` may be empty (run = 1).
  */
 export function axisRunLayout(shape: number[], axes: number[]): { outer: number; run: number; inner: number } | null {
-  let outer = 1, run = 1, inner = 1, phase = 0; // 0: before the run, 1: in it, 2: after it
+  let outer = 1,
+    run = 1,
+    inner = 1,
+    phase = 0; // 0: before the run, 1: in it, 2: after it
   for (let a = 0; a < shape.length; a++) {
     if (shape[a] === 1) continue;
     const inRun = axes.includes(a);

@@ -6,7 +6,13 @@
  * All float32; other cases go to the stock kernels.
  */
 import {
-  backend_util, util, type FusedBatchNormAttrs, type KernelConfig, type MeanAttrs, type SumAttrs, type TensorInfo,
+  backend_util,
+  util,
+  type FusedBatchNormAttrs,
+  type KernelConfig,
+  type MeanAttrs,
+  type SumAttrs,
+  type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { bindKernel } from './binding.js';
 import { f32, simd, withScratch } from './heap.js';
@@ -40,7 +46,8 @@ function binary(kernelName: keyof typeof binaryOps): KernelConfig[] {
     const [full, v] = vFirst ? [b, a] : [a, b];
     const layout = util.sizeFromShape(full.shape) === size ? broadcastLayout(outShape, v.shape) : null;
     if (!layout) return null;
-    const pFull = io.input(full), pv = io.input(v);
+    const pFull = io.input(full),
+      pv = io.input(v);
     const out = io.output(outShape);
     simd(io.heap).binary(binaryOps[kernelName], pFull, pv, out.ptr, layout.outer, layout.run, layout.inner, vFirst);
     return out;
@@ -58,7 +65,8 @@ function broadcastLayout(shape: number[], vShape: number[]) {
 /** Batch normalization with parameters of size 1 or C (the innermost dimension). */
 const fusedBatchNorm = bindKernel<Named, FusedBatchNormAttrs>('FusedBatchNorm', ({ inputs, attrs }, io) => {
   const { x, mean, variance, offset, scale } = inputs;
-  const C = x.shape[x.shape.length - 1] ?? 1, rows = util.sizeFromShape(x.shape) / Math.max(C, 1);
+  const C = x.shape[x.shape.length - 1] ?? 1,
+    rows = util.sizeFromShape(x.shape) / Math.max(C, 1);
   const params = [mean, variance, offset, scale];
   const fits = (t: TensorInfo | undefined) => !t || (t.dtype === 'float32' && [1, C].includes(util.sizeFromShape(t.shape)));
   if (x.dtype !== 'float32' || x.shape.length === 0 || !params.every(fits)) return null;
@@ -81,7 +89,11 @@ const fusedBatchNorm = bindKernel<Named, FusedBatchNormAttrs>('FusedBatchNorm', 
 });
 
 export const mathKernels: KernelConfig[] = [
-  ...reduction('Sum'), ...reduction('Mean'),
-  ...binary('Add'), ...binary('Sub'), ...binary('Multiply'), ...binary('RealDiv'),
+  ...reduction('Sum'),
+  ...reduction('Mean'),
+  ...binary('Add'),
+  ...binary('Sub'),
+  ...binary('Multiply'),
+  ...binary('RealDiv'),
   ...fusedBatchNorm,
 ];

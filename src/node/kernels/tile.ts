@@ -23,7 +23,8 @@ export function tileBytes(x: Uint8Array, out: Uint8Array, shape: number[], reps:
   // Replicate along each tiled axis, innermost first.
   for (let a = rank - 1; a >= 0; a--) {
     if (reps[a] === 1) continue;
-    const span = shape[a] * stride[a], total = span * reps[a];
+    const span = shape[a] * stride[a],
+      total = span * reps[a];
     forEachPrefix(shape, a, stride, (offset) => {
       for (let filled = span; filled < total; filled *= 2) {
         out.copyWithin(offset + filled, offset, offset + Math.min(filled, total - filled));

@@ -7,7 +7,9 @@
  */
 import type { CrossReplicaReducer } from '../../layers/cross_replica.js';
 
-const ARRIVED = 0, GENERATION = 1, ABORTED = 2;
+const ARRIVED = 0,
+  GENERATION = 1,
+  ABORTED = 2;
 const CONTROL_WORDS = 3;
 
 /** Message of the error a replica throws when another one failed mid-step. */
@@ -60,7 +62,8 @@ export class SharedMemoryReducer implements CrossReplicaReducer {
 
   allReduce(values: ArrayLike<number>, scale = 1): Float64Array {
     const { slots, replicas, slotLength: L } = this.b;
-    if (values.length > L) throw new Error(`acon: cross-replica reduction of ${values.length} values exceeds the ${L} reserved per replica`);
+    if (values.length > L)
+      throw new Error(`acon: cross-replica reduction of ${values.length} values exceeds the ${L} reserved per replica`);
     const set = (this.calls++ & 1) * replicas;
     const mine = slots.subarray((set + this.rank) * L, (set + this.rank) * L + values.length);
     for (let i = 0; i < values.length; i++) mine[i] = scale * values[i];
@@ -88,7 +91,9 @@ export class SharedMemoryReducer implements CrossReplicaReducer {
       if (Atomics.load(c, ABORTED)) throw new Error(ABORTED_MESSAGE);
       const left = deadline - performance.now();
       if (left <= 0) {
-        throw new Error(`acon: replica ${this.rank} waited ${this.patienceMs / 1000} s at a barrier for the other replicas; did a worker crash?`);
+        throw new Error(
+          `acon: replica ${this.rank} waited ${this.patienceMs / 1000} s at a barrier for the other replicas; did a worker crash?`,
+        );
       }
       Atomics.wait(c, GENERATION, generation, Math.min(1000, left));
     }

@@ -59,8 +59,6 @@ export interface InitResult {
   layout: WeightLayout;
 }
 
-export type Reply<T> =
-  | { type: 'ok'; value: T }
-  | { type: 'error'; message: string; stack?: string };
+export type Reply<T> = { type: 'ok'; value: T } | { type: 'error'; message: string; stack?: string };
 
 export type LogLine = { type: 'log'; message: string };

@@ -28,19 +28,28 @@ export class Replica {
   private readonly state: LayerVariable[];
   private readonly loss: LossFn;
 
-  constructor(readonly model: LayersModel, loss: LossSpec) {
-    if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('acon: data-parallel training needs a model with one input and one output');
-    const inShape = model.inputs[0].shape.slice(1), outShape = model.outputs[0].shape.slice(1);
-    if (inShape.some((d) => d == null)) throw new Error(`acon: model input shape [${model.inputs[0].shape}] must be fully defined past the batch axis`);
-    if (outShape.length !== 1 || outShape[0] == null) throw new Error(`acon: model output must be logits [batch, classes], got [${model.outputs[0].shape}]`);
+  constructor(
+    readonly model: LayersModel,
+    loss: LossSpec,
+  ) {
+    if (model.inputs.length !== 1 || model.outputs.length !== 1)
+      throw new Error('acon: data-parallel training needs a model with one input and one output');
+    const inShape = model.inputs[0].shape.slice(1),
+      outShape = model.outputs[0].shape.slice(1);
+    if (inShape.some((d) => d == null))
+      throw new Error(`acon: model input shape [${model.inputs[0].shape}] must be fully defined past the batch axis`);
+    if (outShape.length !== 1 || outShape[0] == null)
+      throw new Error(`acon: model output must be logits [batch, classes], got [${model.outputs[0].shape}]`);
     this.inputShape = inShape as number[];
     this.numClasses = outShape[0];
     this.trainable = model.trainableWeights;
     this.state = model.nonTrainableWeights;
-    const owned = model.layers.flatMap((l) => l.trainableWeights.map((w) => ({ w, info: { name: w.originalName, layerClass: l.getClassName(), shape: w.shape as number[] } })));
+    const owned = model.layers.flatMap((l) =>
+      l.trainableWeights.map((w) => ({ w, info: { name: w.originalName, layerClass: l.getClassName(), shape: w.shape as number[] } })),
+    );
     this.weightInfo = owned.map((o) => o.info);
     if (owned.some((o, i) => o.w !== this.trainable[i]) || owned.length !== this.trainable.length) {
-      throw new Error('acon: model.trainableWeights are not its layers\' trainable weights in layer order');
+      throw new Error("acon: model.trainableWeights are not its layers' trainable weights in layer order");
     }
     this.layout = { trainable: this.trainable.map((w) => w.shape as number[]), state: this.state.map((w) => w.shape as number[]) };
     this.paramCount = this.layout.trainable.reduce((a, s) => a + size(s), 0);
@@ -95,7 +104,8 @@ export class Replica {
 function assignFlat(weights: LayerVariable[], flat: Float32Array): void {
   let offset = 0;
   for (const w of weights) {
-    const shape = w.shape as number[], n = size(shape);
+    const shape = w.shape as number[],
+      n = size(shape);
     (w.read() as tf.Variable).assign(tf.tensor(flat.slice(offset, offset + n), shape));
     offset += n;
   }

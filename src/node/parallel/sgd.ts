@@ -36,7 +36,11 @@ export interface SgdState {
 }
 
 /** Builds the optimizer's state for weights of the given shapes, in arrays from `floats` (e.g. shared memory). */
-export function createSgdState(spec: SgdSpec, weights: WeightInfo[], floats: (n: number) => Float32Array = (n) => new Float32Array(n)): SgdState {
+export function createSgdState(
+  spec: SgdSpec,
+  weights: WeightInfo[],
+  floats: (n: number) => Float32Array = (n) => new Float32Array(n),
+): SgdState {
   if (spec.type !== 'sgd') throw new Error(`acon: unknown optimizer type '${(spec as { type: string }).type}'`);
   checkLearningRate(spec.learningRate);
   const sizes = weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
@@ -65,9 +69,25 @@ const f = Math.fround;
  * with the gradient g = Σ_k w_k·grads_k summed in float64 in the given order and rounded once:
  * g ← g + λ·p (with weight decay); v ← m·v + g; p ← p − lr·v (Nesterov: p ← p − lr·(g + m·v)).
  */
-export function sgdStep(s: SgdState, params: Float32Array, grads: Float32Array[], weights: number[], learningRate: number, from = 0, to = params.length): void {
-  const c = f(-learningRate), m = f(s.momentum), v = s.velocity, decay = s.decay, nesterov = s.nesterov;
-  const K = grads.length, g0 = grads[0], g1 = grads[K > 1 ? 1 : 0], w0 = weights[0], w1 = weights[K > 1 ? 1 : 0];
+export function sgdStep(
+  s: SgdState,
+  params: Float32Array,
+  grads: Float32Array[],
+  weights: number[],
+  learningRate: number,
+  from = 0,
+  to = params.length,
+): void {
+  const c = f(-learningRate),
+    m = f(s.momentum),
+    v = s.velocity,
+    decay = s.decay,
+    nesterov = s.nesterov;
+  const K = grads.length,
+    g0 = grads[0],
+    g1 = grads[K > 1 ? 1 : 0],
+    w0 = weights[0],
+    w1 = weights[K > 1 ? 1 : 0];
   for (let i = from; i < to; i++) {
     let sum: number;
     // One or two replicas are the common cases; the general loop is half as fast.

@@ -4,7 +4,8 @@ import { sgdStep, type SgdState } from './sgd.js';
 
 /** Sizes of `workers` contiguous shards of `n` rows: ⌊n/W⌋ each, the first n mod W shards one more. */
 export function shardSizes(n: number, workers: number): number[] {
-  const base = Math.floor(n / workers), extra = n % workers;
+  const base = Math.floor(n / workers),
+    extra = n % workers;
   return Array.from({ length: workers }, (_, k) => base + (k < extra ? 1 : 0));
 }
 

@@ -7,7 +7,8 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
-const REQUESTS = 0, REPLIES = 1;
+const REQUESTS = 0,
+  REPLIES = 1;
 
 /** One end of a step channel: its port and the shared counters of requests sent and replies sent. */
 export interface ChannelEnd {
@@ -51,7 +52,8 @@ export class StepChannelClient<Req, Rep> {
   /** The reply to the pending request, blocking this thread for at most `timeoutMs`; undefined if it has not come by then. */
   receiveSync(timeoutMs: number): Rep | undefined {
     this.assertPending();
-    const c = this.end.counters, deadline = performance.now() + timeoutMs;
+    const c = this.end.counters,
+      deadline = performance.now() + timeoutMs;
     for (;;) {
       const replies = Atomics.load(c, REPLIES);
       if (replies === this.sent) return this.takeReply();
@@ -95,7 +97,7 @@ export class StepChannelClient<Req, Rep> {
 /** The worker's end: answers requests in order, forever (the worker is terminated to stop it). */
 export function serveStepChannel<Req, Rep>(end: ChannelEnd, handle: (req: Req) => Rep): never {
   const c = end.counters;
-  for (let served = 0; ; ) {
+  for (let served = 0; ;) {
     while (Atomics.load(c, REQUESTS) === served) Atomics.wait(c, REQUESTS, served);
     const reply = handle(take(end.port) as Req);
     end.port.postMessage(reply);

@@ -10,7 +10,14 @@ import { initNodeBackend, NODE_BACKENDS, type NodeBackendName } from '../backend
 import type { LossSpec } from './loss.js';
 import { buildModel, isTypeScriptModule, resolveModelSpec, type ModelFactorySpec } from './model_spec.js';
 import { Replica } from './replica.js';
-import { ABORTED_MESSAGE, abortCollective, createCollectiveBuffers, resetCollective, SharedMemoryReducer, type CollectiveBuffers } from './collective.js';
+import {
+  ABORTED_MESSAGE,
+  abortCollective,
+  createCollectiveBuffers,
+  resetCollective,
+  SharedMemoryReducer,
+  type CollectiveBuffers,
+} from './collective.js';
 import type { ShardSync, StepUpdate } from './protocol.js';
 import { checkLearningRate, createSgdState, type SgdSpec, type SgdState } from './sgd.js';
 import { applyUpdateSlice, shardSizes, sliceOf, type UpdateBuffers } from './sharding.js';
@@ -37,7 +44,8 @@ export interface StepOptions {
   learningRate?: number;
 }
 
-const floats = (n: number, shared: boolean): Float32Array => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
+const floats = (n: number, shared: boolean): Float32Array =>
+  shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
 
 /**
  * How long the calling thread waits at a barrier (batch norm's, or the one before the update)
@@ -97,8 +105,10 @@ export class DataParallelTrainer {
       model.dispose();
       throw e;
     }
-    const P = replica.paramCount, S = replica.stateCount;
-    const gradBuf = floats(W * P, shared), stateBuf = floats(W * S, shared);
+    const P = replica.paramCount,
+      S = replica.stateCount;
+    const gradBuf = floats(W * P, shared),
+      stateBuf = floats(W * S, shared);
     const buffers: UpdateBuffers = {
       params: floats(P, shared),
       state: floats(S, shared),
@@ -112,15 +122,25 @@ export class DataParallelTrainer {
     if (W === 1) return new DataParallelTrainer(replica, backend, [], buffers, lr);
 
     if (model.layers.some((l) => l.getClassName() === 'BatchNormalization')) {
-      log('acon: this model has tfjs BatchNormalization layers, which normalise each replica\'s shard separately; TorchBatchNorm synchronises across replicas');
+      log(
+        "acon: this model has tfjs BatchNormalization layers, which normalise each replica's shard separately; TorchBatchNorm synchronises across replicas",
+      );
     }
     // Synchronised batch norm reduces at most 2 values per channel (+1) at a time.
     const widest = Math.max(0, ...replica.layout.state.map((s) => s.reduce((a, b) => a * b, 1)));
     const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 1));
 
     const workerBackend = (NODE_BACKENDS as readonly string[]).includes(backend) ? (backend as NodeBackendName) : undefined;
-    const started = await Promise.allSettled(Array.from({ length: W - 1 }, (_, i) =>
-      WorkerRunner.start(i + 1, { type: 'init', model: spec, loss, backend: workerBackend, replica: i + 1, buffers, collective }, isTypeScriptModule(spec), log)));
+    const started = await Promise.allSettled(
+      Array.from({ length: W - 1 }, (_, i) =>
+        WorkerRunner.start(
+          i + 1,
+          { type: 'init', model: spec, loss, backend: workerBackend, replica: i + 1, buffers, collective },
+          isTypeScriptModule(spec),
+          log,
+        ),
+      ),
+    );
     const remotes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     const mismatch = remotes.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
@@ -128,8 +148,10 @@ export class DataParallelTrainer {
       await Promise.all(remotes.map((r) => r.dispose()));
       model.dispose();
       if (failed) throw failed.reason;
-      throw new Error(`acon: the model built in worker threads has weight shapes ${JSON.stringify(mismatch!.layout)}, ` +
-        `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`);
+      throw new Error(
+        `acon: the model built in worker threads has weight shapes ${JSON.stringify(mismatch!.layout)}, ` +
+          `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`,
+      );
     }
     return new DataParallelTrainer(replica, backend, remotes, buffers, lr, collective);
   }
@@ -165,10 +187,16 @@ export class DataParallelTrainer {
   /** Puts back what `snapshot()` returned (of a trainer of the same model); the next step continues from it. */
   restore(s: Record<string, Float32Array>): void {
     const { params, state, optimizer } = this.buffers;
-    for (const [name, target] of [['params', params], ['state', state], ['velocity', optimizer.velocity]] as const) {
+    for (const [name, target] of [
+      ['params', params],
+      ['state', state],
+      ['velocity', optimizer.velocity],
+    ] as const) {
       const src = s[name];
       if (!src || src.length !== target.length) {
-        throw new Error(`acon: cannot restore '${name}': expected ${target.length} values, got ${src ? src.length : 'none'} (a snapshot of another model?)`);
+        throw new Error(
+          `acon: cannot restore '${name}': expected ${target.length} values, got ${src ? src.length : 'none'} (a snapshot of another model?)`,
+        );
       }
     }
     params.set(s.params);
@@ -193,7 +221,8 @@ export class DataParallelTrainer {
   private async runStep(x: tf.Tensor, y: tf.Tensor, learningRate: number | undefined): Promise<number> {
     if (this.disposed) throw new Error('acon: DataParallelTrainer used after dispose()');
     const { inputShape, numClasses: C } = this.replica;
-    const n = x.shape[0], rowSize = x.size / Math.max(n, 1);
+    const n = x.shape[0],
+      rowSize = x.size / Math.max(n, 1);
     if (n < 1 || x.rank !== inputShape.length + 1 || x.shape.slice(1).some((d, i) => d !== inputShape[i])) {
       throw new Error(`acon: expected x of shape [N ≥ 1, ${inputShape}], got [${x.shape}]`);
     }
@@ -234,9 +263,14 @@ export class DataParallelTrainer {
     let local: PromiseSettledResult<number>;
     try {
       const { x: x0, y: y0, n: n0 } = shard(0);
-      const reducer = this.collective && active.length > 1 ? new SharedMemoryReducer(this.collective, 0, active.length, weights[0], BARRIER_PATIENCE_MS) : undefined;
+      const reducer =
+        this.collective && active.length > 1
+          ? new SharedMemoryReducer(this.collective, 0, active.length, weights[0], BARRIER_PATIENCE_MS)
+          : undefined;
       this.replica.load(this.buffers.params, this.buffers.state);
-      const loss = withCrossReplicaReducer(reducer, () => this.replica.gradients(x0, y0, n0, this.buffers.grads[0], this.buffers.statesOut[0]));
+      const loss = withCrossReplicaReducer(reducer, () =>
+        this.replica.gradients(x0, y0, n0, this.buffers.grads[0], this.buffers.statesOut[0]),
+      );
       // Once every replica's gradient is in, each updates its slice of the weights.
       reducer?.barrier();
       applyUpdateSlice(this.buffers, syncOf(0), update);

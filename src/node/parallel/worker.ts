@@ -39,7 +39,9 @@ port.once('message', async (init: InitRequest) => {
       const { rank, participants, weight } = req.sync;
       const reducer = new SharedMemoryReducer(collective, rank, participants, weight);
       replica.load(buffers.params, buffers.state);
-      const loss = withCrossReplicaReducer(reducer, () => replica.gradients(req.x, req.y, req.n, buffers.grads[init.replica], buffers.statesOut[init.replica]));
+      const loss = withCrossReplicaReducer(reducer, () =>
+        replica.gradients(req.x, req.y, req.n, buffers.grads[init.replica], buffers.statesOut[init.replica]),
+      );
       reducer.barrier();
       applyUpdateSlice(buffers, req.sync, req.update);
       return { type: 'ok', value: loss };

@@ -12,7 +12,11 @@ import { createStepChannel, StepChannelClient } from './step_channel.js';
 
 /** An error from worker `worker`, with the worker's message (and its stack when it threw). */
 export class WorkerError extends Error {
-  constructor(readonly worker: number, message: string, readonly workerStack?: string) {
+  constructor(
+    readonly worker: number,
+    message: string,
+    readonly workerStack?: string,
+  ) {
     super(`acon worker ${worker}: ${message}`);
     this.name = 'WorkerError';
   }
@@ -33,7 +37,12 @@ export class WorkerRunner {
   private info?: InitResult;
   private readonly steps: StepChannelClient<StepRequest, Reply<number>>;
 
-  private constructor(private readonly index: number, private readonly worker: Worker, init: Omit<InitRequest, 'steps'>, log: (msg: string) => void) {
+  private constructor(
+    private readonly index: number,
+    private readonly worker: Worker,
+    init: Omit<InitRequest, 'steps'>,
+    log: (msg: string) => void,
+  ) {
     this.initialised = new Promise((resolve, reject) => {
       this.pendingInit = { resolve, reject };
     });
@@ -46,7 +55,9 @@ export class WorkerRunner {
       if (reply.type === 'ok') p?.resolve(reply.value);
       else p?.reject(new WorkerError(index, reply.message, reply.stack));
     });
-    worker.on('error', (e: unknown) => this.fail(e instanceof Error ? new WorkerError(index, e.message, e.stack) : new WorkerError(index, String(e))));
+    worker.on('error', (e: unknown) =>
+      this.fail(e instanceof Error ? new WorkerError(index, e.message, e.stack) : new WorkerError(index, String(e))),
+    );
     worker.on('messageerror', (e) => this.fail(new WorkerError(index, `unreadable message: ${e.message}`)));
     worker.on('exit', (code) => this.fail(new WorkerError(index, `exited unexpectedly (code ${code})`)));
     const request: InitRequest = { ...init, steps: channel.worker };
@@ -54,7 +65,12 @@ export class WorkerRunner {
   }
 
   /** Spawns worker `index` and builds its replica; rejects (with the worker terminated) if that fails. */
-  static async start(index: number, init: Omit<InitRequest, 'steps'>, modelIsTypeScript: boolean, log: (msg: string) => void): Promise<WorkerRunner> {
+  static async start(
+    index: number,
+    init: Omit<InitRequest, 'steps'>,
+    modelIsTypeScript: boolean,
+    log: (msg: string) => void,
+  ): Promise<WorkerRunner> {
     const worker = spawnReplicaWorker(modelIsTypeScript);
     const runner = new WorkerRunner(index, worker, init, log);
     try {

@@ -5,7 +5,8 @@
 export function copyRows(src: usize, dst: usize, rows: i32, rowBytes: i32, srcStride: i32, dstStride: i32): void {
   const n16 = rowBytes & ~15;
   for (let r = 0; r < rows; r++) {
-    const s = src + <usize>r * srcStride, d = dst + <usize>r * dstStride;
+    const s = src + <usize>r * srcStride,
+      d = dst + <usize>r * dstStride;
     let i = 0;
     for (; i < n16; i += 16) v128.store(d + i, v128.load(s + i));
     for (; i < rowBytes; i++) store<u8>(d + i, load<u8>(s + i));

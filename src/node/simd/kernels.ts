@@ -39,14 +39,21 @@ const cache = new WeakMap<WebAssembly.Memory, SimdKernels>();
 /** The kernels instantiated on `memory` (once per memory). */
 export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   let k = cache.get(memory);
-  if (!k) cache.set(memory, (k = {
-    ...instantiateOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
-    ...instantiateOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
-    ...instantiateOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(depthwiseWasm, memory),
-    ...instantiateOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
-    ...instantiateOn<Pick<SimdKernels, 'batchNorm'>>(batchNormWasm, memory),
-    ...instantiateOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
-    ...instantiateOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
-  }));
+  if (!k)
+    cache.set(
+      memory,
+      (k = {
+        ...instantiateOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
+        ...instantiateOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
+        ...instantiateOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
+          depthwiseWasm,
+          memory,
+        ),
+        ...instantiateOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
+        ...instantiateOn<Pick<SimdKernels, 'batchNorm'>>(batchNormWasm, memory),
+        ...instantiateOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
+        ...instantiateOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
+      }),
+    );
   return k;
 }

@@ -35,7 +35,8 @@ export const aconCGeneric = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
     const g = switches(xs, p1s, p2s, bs);
     const st = tf.mul(g.s, g.t);
     const zst = tf.mul(g.z, st);
-    const k = tf.add(g.s, zst), k2 = tf.sub(g.t, zst);
+    const k = tf.add(g.s, zst),
+      k2 = tf.sub(g.t, zst);
     const d = tf.clipByValue(tf.mul(tf.sub(p1s, p2s), xs), -F32_MAX, F32_MAX);
     const dyx = tf.mul(dy, xs);
     const pShape = [1, 1, p1s.shape[0]];

@@ -15,7 +15,8 @@ function toFloatTensor(op: string, name: string, v: TensorInput): tf.Tensor {
     return v;
   }
   if (typeof v === 'number' || Array.isArray(v) || ArrayBuffer.isView(v)) {
-    if (v instanceof Int32Array || v instanceof Uint8Array) throw new TypeError(`${op}: ${name} must be float32 data but is a ${v.constructor.name}`);
+    if (v instanceof Int32Array || v instanceof Uint8Array)
+      throw new TypeError(`${op}: ${name} must be float32 data but is a ${v.constructor.name}`);
     return tf.tensor(v as tf.TensorLike, undefined, 'float32');
   }
   throw new TypeError(`${op}: ${name} must be a tf.Tensor or numeric array, got ${typeof v}`);
@@ -29,8 +30,9 @@ function channelParam(op: string, name: string, p: tf.Tensor, x: tf.Tensor): tf.
   const leadingOnes = p.shape.slice(0, -1).every((d) => d === 1);
   if (p.rank === 0) return tf.reshape(p, [1]);
   if (p.rank > x.rank || !leadingOnes || (p.size !== 1 && p.size !== C)) {
-    throw new Error(`${op}: ${name} has shape ${fmt(p.shape)} but x has ${C} channels (x shape ${fmt(x.shape)}); ` +
-      `expected [${C}] or [1]`);
+    throw new Error(
+      `${op}: ${name} has shape ${fmt(p.shape)} but x has ${C} channels (x shape ${fmt(x.shape)}); ` + `expected [${C}] or [1]`,
+    );
   }
   return tf.reshape(p, [p.size]);
 }
@@ -41,16 +43,20 @@ function channelParam(op: string, name: string, p: tf.Tensor, x: tf.Tensor): tf.
  */
 function canonicalBeta(op: string, beta: tf.Tensor, x: tf.Tensor): tf.Tensor {
   const r = x.rank;
-  if (beta.rank > r) throw new Error(`${op}: beta has rank ${beta.rank} (shape ${fmt(beta.shape)}) but x has rank ${r} (shape ${fmt(x.shape)})`);
+  if (beta.rank > r)
+    throw new Error(`${op}: beta has rank ${beta.rank} (shape ${fmt(beta.shape)}) but x has rank ${r} (shape ${fmt(x.shape)})`);
   const b = [...new Array(r - beta.rank).fill(1), ...beta.shape];
   b.forEach((d, i) => {
     if (d !== 1 && d !== x.shape[i]) {
-      throw new Error(`${op}: beta of shape ${fmt(beta.shape)} is not broadcastable to x of shape ${fmt(x.shape)} ` +
-        `(axis ${i - (r - beta.rank)} of beta has ${d}, x has ${x.shape[i]}); use [C], [1], [N,1,…,1,C], [N,1,…,1] or x's shape`);
+      throw new Error(
+        `${op}: beta of shape ${fmt(beta.shape)} is not broadcastable to x of shape ${fmt(x.shape)} ` +
+          `(axis ${i - (r - beta.rank)} of beta has ${d}, x has ${x.shape[i]}); use [C], [1], [N,1,…,1,C], [N,1,…,1] or x's shape`,
+      );
     }
   });
   const [N, C] = [x.shape[0], x.shape[r - 1]];
-  const spatial = x.shape.slice(1, r - 1), bSpatial = b.slice(1, r - 1);
+  const spatial = x.shape.slice(1, r - 1),
+    bSpatial = b.slice(1, r - 1);
   const S = spatial.reduce((a, d) => a * d, 1);
   if (bSpatial.every((d) => d === 1)) return tf.reshape(beta, [b[0], 1, b[r - 1]]);
   if (bSpatial.every((d, i) => d === spatial[i])) return tf.reshape(beta, [b[0], S, b[r - 1]]);
@@ -67,10 +73,18 @@ export function aconCPath(): 'fused' | 'generic' {
   return hasFusedKernel() ? 'fused' : 'generic';
 }
 
-function aconCImpl(op: string, xIn: TensorInput, p1In: TensorInput, p2In: TensorInput, betaIn: TensorInput, names: [string, string]): tf.Tensor {
+function aconCImpl(
+  op: string,
+  xIn: TensorInput,
+  p1In: TensorInput,
+  p2In: TensorInput,
+  betaIn: TensorInput,
+  names: [string, string],
+): tf.Tensor {
   return tf.tidy(() => {
     const x = toFloatTensor(op, 'x', xIn);
-    if (x.rank < 2) throw new Error(`${op}: x must have rank >= 2 ([N,C], [N,L,C] or [N,H,W,C], channels last) but has shape ${fmt(x.shape)}`);
+    if (x.rank < 2)
+      throw new Error(`${op}: x must have rank >= 2 ([N,C], [N,L,C] or [N,H,W,C], channels last) but has shape ${fmt(x.shape)}`);
     const p1 = channelParam(op, names[0], toFloatTensor(op, names[0], p1In), x);
     const p2 = channelParam(op, names[1], toFloatTensor(op, names[1], p2In), x);
     const Cp = Math.max(p1.size, p2.size);

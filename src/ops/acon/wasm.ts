@@ -7,18 +7,54 @@
  * of time by `initAconWasm()` (browser main threads limit synchronous compilation). Without a
  * compiled module (no WebAssembly, no SIMD) nothing is registered and the op takes its generic path.
  */
-import { getKernel, registerKernel, util, type KernelConfig, type KernelFunc, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  registerKernel,
+  util,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+  type TypedArray,
+} from '@tensorflow/tfjs-core';
 import { wasmBase64 } from '../simd/acon.wasm.generated.js';
 import { aconCBackwardCpu, aconCForwardCpu } from './cpu.js';
 import { ACON_C, ACON_C_GRAD, aconCLayout, type AconCGradInputs, type AconCInputs, type AconCLayout } from './kernel_names.js';
 
 /** Exports of the compiled kernel module (pointers are byte offsets into the backend heap). */
 interface AconExports {
-  aconCForward(x: number, p1: number, p2: number, beta: number, y: number,
-    N: number, S: number, C: number, Cp: number, Nb: number, Sb: number, Cb: number): void;
-  aconCBackward(x: number, p1: number, p2: number, beta: number, dy: number,
-    dx: number, dp1: number, dp2: number, dbeta: number, scratch: number,
-    N: number, S: number, C: number, Cp: number, Nb: number, Sb: number, Cb: number): void;
+  aconCForward(
+    x: number,
+    p1: number,
+    p2: number,
+    beta: number,
+    y: number,
+    N: number,
+    S: number,
+    C: number,
+    Cp: number,
+    Nb: number,
+    Sb: number,
+    Cb: number,
+  ): void;
+  aconCBackward(
+    x: number,
+    p1: number,
+    p2: number,
+    beta: number,
+    dy: number,
+    dx: number,
+    dp1: number,
+    dp2: number,
+    dbeta: number,
+    scratch: number,
+    N: number,
+    S: number,
+    C: number,
+    Cp: number,
+    Nb: number,
+    Sb: number,
+    Cb: number,
+  ): void;
   aconCBackwardScratchBytes(N: number, S: number, C: number, Cp: number, Nb: number, Sb: number, Cb: number): number;
 }
 
@@ -94,11 +130,24 @@ function checkFloat32(kernel: string, inputs: Record<string, TensorInfo | undefi
 function mergeRows(L: AconCLayout): AconCLayout {
   let { N, S, C, Nb, Sb, Cb } = L;
   if (L.Cp !== 1) return L;
-  if (Sb === 1 && Cb === 1) { C *= S; S = 1; }
-  else if (Sb === S && Cb === C) { C *= S; Cb = C; S = 1; Sb = 1; }
-  else return L;
-  if (Nb === 1 && Cb === 1) { C *= N; N = 1; }
-  else if (Nb === N && Cb === C) { C *= N; Cb = C; N = 1; Nb = 1; }
+  if (Sb === 1 && Cb === 1) {
+    C *= S;
+    S = 1;
+  } else if (Sb === S && Cb === C) {
+    C *= S;
+    Cb = C;
+    S = 1;
+    Sb = 1;
+  } else return L;
+  if (Nb === 1 && Cb === 1) {
+    C *= N;
+    N = 1;
+  } else if (Nb === N && Cb === C) {
+    C *= N;
+    Cb = C;
+    N = 1;
+    Nb = 1;
+  }
   return { N, S, C, Cp: 1, Nb, Sb, Cb };
 }
 
@@ -123,8 +172,20 @@ function aconCForwardWasm(args: { inputs: AconCInputs; backend: unknown }): Tens
   if (!k) return aconCForwardCpu({ inputs: args.inputs, backend: cpuView(backend) });
   const y = backend.makeOutput(x.shape, 'float32');
   const { N, S, C, Cp, Nb, Sb, Cb } = mergeRows(aconCLayout(x, p1, beta));
-  k.aconCForward(offset(backend, x), offset(backend, p1), offset(backend, p2), offset(backend, beta), offset(backend, y),
-    N, S, C, Cp, Nb, Sb, Cb);
+  k.aconCForward(
+    offset(backend, x),
+    offset(backend, p1),
+    offset(backend, p2),
+    offset(backend, beta),
+    offset(backend, y),
+    N,
+    S,
+    C,
+    Cp,
+    Nb,
+    Sb,
+    Cb,
+  );
   return y;
 }
 
@@ -141,7 +202,8 @@ function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown }):
   const dbeta = backend.makeOutput(beta.shape, 'float32');
   // float64 accumulators on the same heap, 16-byte aligned (malloc guarantees only 8).
   const scratchBytes = k.aconCBackwardScratchBytes(N, S, C, Cp, Nb, Sb, Cb) + 16;
-  const malloc = backend.wasm._malloc, free = backend.wasm._free;
+  const malloc = backend.wasm._malloc,
+    free = backend.wasm._free;
   let scratchInfo: TensorInfo | undefined, raw: number;
   if (malloc && free) {
     raw = malloc(scratchBytes) >>> 0;
@@ -150,9 +212,25 @@ function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown }):
     raw = offset(backend, (scratchInfo = backend.makeOutput([Math.ceil(scratchBytes / 4)], 'float32')));
   }
   try {
-    k.aconCBackward(offset(backend, x), offset(backend, p1), offset(backend, p2), offset(backend, beta), offset(backend, dy),
-      offset(backend, dx), offset(backend, dp1), offset(backend, dp2), offset(backend, dbeta), ((raw + 15) & ~15) >>> 0,
-      N, S, C, Cp, Nb, Sb, Cb);
+    k.aconCBackward(
+      offset(backend, x),
+      offset(backend, p1),
+      offset(backend, p2),
+      offset(backend, beta),
+      offset(backend, dy),
+      offset(backend, dx),
+      offset(backend, dp1),
+      offset(backend, dp2),
+      offset(backend, dbeta),
+      ((raw + 15) & ~15) >>> 0,
+      N,
+      S,
+      C,
+      Cp,
+      Nb,
+      Sb,
+      Cb,
+    );
   } finally {
     if (scratchInfo) backend.disposeData(scratchInfo.dataId, true);
     else free!(raw);
