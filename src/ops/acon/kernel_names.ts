@@ -19,8 +19,14 @@
  * s = σ(z), t = σ(−z), k = s + z·s·t:
  *   ∂y/∂x = p1·k + p2·(1 − k),  ∂y/∂p1 = x·k,  ∂y/∂p2 = x·(1 − k),  ∂y/∂β = d²·s·t  (d = (p1 − p2)·x).
  * Terms multiplied by an exactly-zero sigmoid product contribute 0, so saturated inputs never give NaN.
+ *
+ * Both kernels take one attribute, `gate` (absent means `'sigmoid'`): the σ above, or
+ * `'hardSigmoid'`, h(z) = clip(z/6 + 1/2, 0, 1) (nmaac/acon#2, #12: for latency). h(−z) = 1 − h(z)
+ * as for σ, so the forward keeps its form with s = h(z), t = h(−z); in the backward σ′ = s·t becomes
+ * h′(z) = 1/6 on −3 < z < 3 and 0 elsewhere (the kinks take 0, as PyTorch's hardsigmoid_backward):
+ *   k = s + z·h′(z),  ∂y/∂β = d²·h′(z).
  */
-import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 export const ACON_C = 'AconC';
 export const ACON_C_GRAD = 'AconCGrad';
@@ -30,6 +36,12 @@ export interface AconCInputs extends NamedTensorInfoMap {
   p1: TensorInfo;
   p2: TensorInfo;
   beta: TensorInfo;
+}
+
+export type AconGate = 'sigmoid' | 'hardSigmoid';
+
+export interface AconCAttrs extends NamedAttrMap {
+  gate: AconGate;
 }
 
 export interface AconCGradInputs extends AconCInputs {
