@@ -21,6 +21,25 @@ export function smoothMax(a: number, b: number, beta: number): number {
   return (s === 0 ? 0 : a * s) + (t === 0 ? 0 : b * t);
 }
 
+/**
+ * Smooth maximum of n values (paper eq. 1): S_β(x1, …, xn) = Σ xi·e^{βxi} / Σ e^{βxj}, computed
+ * with the exponents shifted by their maximum so that no e^{βxi} overflows. β → ∞ gives max(xi),
+ * β = 0 the mean, β → −∞ min(xi); for two values it equals `smoothMax`.
+ */
+export function smoothMaxN(xs: readonly number[], beta: number): number {
+  if (xs.length === 0) throw new Error('smoothMaxN: needs at least one value, got none');
+  let top = -Infinity;
+  for (const x of xs) top = Math.max(top, beta * x);
+  let num = 0,
+    den = 0;
+  for (const x of xs) {
+    const w = Math.exp(beta * x - top);
+    if (w !== 0) num += x * w;
+    den += w;
+  }
+  return num / den;
+}
+
 /** ACON-A (Swish with learnable β): S_β(x, 0) = x·σ(βx). */
 export function aconA(x: number, beta: number): number {
   return smoothMax(x, 0, beta);
@@ -63,6 +82,26 @@ export function aconCPartials(x: number, p1: number, p2: number, beta: number): 
 /** ∂f/∂x of ACON-C. */
 export function aconCDerivative(x: number, p1: number, p2: number, beta: number): number {
   return aconCPartials(x, p1, p2, beta).dx;
+}
+
+/** ∂f/∂x of ACON-A: σ(βx) + βx·σ(βx)·σ(−βx) (ACON-C with p1 = 1, p2 = 0). */
+export function aconADerivative(x: number, beta: number): number {
+  return aconCDerivative(x, 1, 0, beta);
+}
+
+/** ∂f/∂x of ACON-B: (1 − p)·k + p with k = σ(z) + z·σ(z)·σ(−z), z = β(1 − p)x (ACON-C with p1 = 1, p2 = p). */
+export function aconBDerivative(x: number, p: number, beta: number): number {
+  return aconCDerivative(x, 1, p, beta);
+}
+
+/** Range of ∂f/∂x for ACON-A (Swish): [−(κ−1), κ] = [−0.0998, 1.0998], whatever β is. */
+export function aconADerivativeBounds(): { lower: number; upper: number } {
+  return aconCDerivativeBounds(1, 0);
+}
+
+/** Range of ∂f/∂x for ACON-B: the ACON-C range with p1 = 1, p2 = p, whatever β is. */
+export function aconBDerivativeBounds(p: number): { lower: number; upper: number } {
+  return aconCDerivativeBounds(1, p);
 }
 
 /**

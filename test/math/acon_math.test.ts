@@ -4,13 +4,18 @@ import { describe, it } from 'node:test';
 import {
   DERIVATIVE_OVERSHOOT,
   aconA,
+  aconADerivative,
+  aconADerivativeBounds,
   aconB,
+  aconBDerivative,
+  aconBDerivativeBounds,
   aconC,
   aconCDerivative,
   aconCDerivativeBounds,
   aconCPartials,
   sigmoid,
   smoothMax,
+  smoothMaxN,
 } from '../../src/math/acon.js';
 import { rng } from '../helpers/random.js';
 
@@ -92,5 +97,55 @@ describe('ACON math (float64)', () => {
         const g = aconCPartials(x, 1.2, -0.8, beta);
         for (const v of [aconC(x, 1.2, -0.8, beta), g.dx, g.dp1, g.dp2, g.dbeta]) assert.ok(!Number.isNaN(v));
       }
+  });
+
+  it('n-input smooth maximum: literal values, n = 2 is smoothMax, β → ±∞ gives max/min, β = 0 the mean', () => {
+    // S_1(0, 1, 2) = (e + 2e²)/(1 + e + e²); S_−2(3, −1, 0.5) = (3e⁻⁶ − e² + 0.5e⁻¹)/(e⁻⁶ + e² + e⁻¹).
+    assert.ok(Math.abs(smoothMaxN([0, 1, 2], 1) - 1.5752103826044415) < 1e-15);
+    assert.ok(Math.abs(smoothMaxN([3, -1, 0.5], -2) - -0.9276061118398073) < 1e-15);
+    assert.equal(smoothMaxN([4], 3), 4);
+    const r = rng(5);
+    for (let i = 0; i < 200; i++) {
+      const xs = Array.from({ length: 1 + (i % 6) }, () => r.normal() * 5);
+      const beta = r.normal() * 3;
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      assert.ok(Math.abs(smoothMaxN(xs, 0) - mean) <= 1e-12 * Math.max(1, Math.abs(mean)));
+      assert.ok(Math.abs(smoothMaxN(xs, 1e6) - Math.max(...xs)) < 1e-9);
+      assert.ok(Math.abs(smoothMaxN(xs, -1e6) - Math.min(...xs)) < 1e-9);
+      const [a, b] = [xs[0], r.normal() * 5];
+      assert.ok(Math.abs(smoothMaxN([a, b], beta) - smoothMax(a, b, beta)) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b)));
+    }
+  });
+
+  it('n-input smooth maximum: no overflow where β·x is large, and an empty list is an error', () => {
+    assert.equal(smoothMaxN([1000, 999], 1e3), 1000);
+    assert.ok(Math.abs(smoothMaxN([800, 800], 1) - 800) < 1e-12);
+    assert.throws(() => smoothMaxN([], 1), /smoothMaxN: needs at least one value/);
+  });
+
+  it("ACON-A and ACON-B: f' matches central differences and stays within its bounds, which it reaches", () => {
+    const h = 1e-6;
+    const fd = (f: (e: number) => number) => (f(h) - f(-h)) / (2 * h);
+    assert.equal(aconADerivative(0, 2), 0.5);
+    const a = aconADerivativeBounds();
+    assert.equal(a.upper, DERIVATIVE_OVERSHOOT);
+    assert.ok(Math.abs(a.lower - -0.0998393201288668) < 1e-15);
+    const b = aconBDerivativeBounds(0.25);
+    assert.ok(Math.abs(b.lower - (0.25 * DERIVATIVE_OVERSHOOT - (DERIVATIVE_OVERSHOOT - 1))) < 1e-15);
+    assert.ok(Math.abs(b.upper - (DERIVATIVE_OVERSHOOT - 0.25 * (DERIVATIVE_OVERSHOOT - 1))) < 1e-15);
+    const r = rng(6);
+    for (let i = 0; i < 200; i++) {
+      const [x, p, beta] = [r.normal() * 3, r.normal() * 0.5, r.normal() * 2];
+      assert.ok(Math.abs(aconADerivative(x, beta) - fd((e) => aconA(x + e, beta))) < 1e-6);
+      assert.ok(Math.abs(aconBDerivative(x, p, beta) - fd((e) => aconB(x + e, p, beta))) < 1e-6);
+    }
+    for (const beta of [0.5, 1, 10]) {
+      const dA = xs.map((x) => aconADerivative(x / beta, beta));
+      const dB = xs.map((x) => aconBDerivative(x / (beta * 0.75), 0.25, beta));
+      assert.ok(Math.min(...dA) >= a.lower - 1e-12 && Math.max(...dA) <= a.upper + 1e-12);
+      assert.ok(Math.min(...dB) >= b.lower - 1e-12 && Math.max(...dB) <= b.upper + 1e-12);
+      assert.ok(Math.max(...dA) > a.upper - 2e-3 && Math.min(...dA) < a.lower + 2e-3, `β=${beta}: ACON-A bounds not reached`);
+      assert.ok(Math.max(...dB) > b.upper - 2e-3 && Math.min(...dB) < b.lower + 2e-3, `β=${beta}: ACON-B bounds not reached`);
+    }
   });
 });
