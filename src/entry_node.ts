@@ -1,9 +1,10 @@
 /**
- * `acon/node`: what needs Node — backend choice, training kernels and multi-core training, model
- * files, the Fashion-MNIST data layer, the trainer, and the HTML report.
+ * `acon/node`: what needs Node. Importing it registers the training kernels for the `wasm` and
+ * `cpu` backends (so `tf.setBackend('wasm')` then `model.fit` trains conv nets); `initNodeBackend()`
+ * chooses a backend and logs the choice. Then multi-core training, model files, and the
+ * Fashion-MNIST experiment: its data, model builders, training run, results and report.
  */
 export * from './node/index.js';
 export * as data from './data/index.js';
-export { trainRun, evaluate, type RunSettings, type RunOptions, type ImageSplit, type StepProgress } from './train/trainer.js';
-export { parseResults, type ResultsFile, type RunRecord, type EpochRecord, type ActivationLayerRecord } from './train/results.js';
-export { renderReport, writeReport } from './report/index.js';
+export * as models from './models/index.js';
+export * as experiment from './node/experiment.js';

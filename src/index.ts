@@ -1,10 +1,13 @@
 /**
  * acon: the ACON family of learnable activations ("Activate or Not", Ma et al., CVPR 2021) for
- * TensorFlow.js. Importing registers the fused kernels, their gradients and the layer classes.
+ * TensorFlow.js. Browser-safe (nothing here imports `node:*`; Node-only parts are in `acon/node`).
+ * Importing registers the fused kernels, their gradients and the layer classes.
  */
 export * as ops from './ops/index.js';
 export * as layers from './layers/index.js';
 export * as math from './math/acon.js';
+// Namespaces added by their owners, one `export * as` line each (interop, zoo):
+
 export { AconA, AconB, AconC, MetaAconC, TorchBatchNorm } from './layers/index.js';
 export type {
   AconLayerArgs,
@@ -16,4 +19,3 @@ export type {
   MetaAconGranularity,
   MetaAconNormalization,
 } from './layers/index.js';
-export * as models from './models/index.js';

@@ -36,14 +36,15 @@ import {
   type Initializer,
   type InitializerLike,
 } from './initializers.js';
-import { applyTorchBatchNorm, TORCH_BN_EPS, TORCH_BN_MOMENTUM, type TorchBatchNormWeights } from './torch_batch_norm.js';
+import { applyTorchBatchNorm, batchNormArgs, type TorchBatchNormWeights } from './torch_batch_norm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Shape = (number | null)[];
 
-export type MetaAconGranularity = 'channel' | 'layer' | 'pixel';
+/** How finely Meta-ACON generates β (see the module doc); the first is the default. */
+export const META_ACON_GRANULARITIES = ['channel', 'layer', 'pixel'] as const;
+export type MetaAconGranularity = (typeof META_ACON_GRANULARITIES)[number];
 export type MetaAconNormalization = 'batch' | 'none';
-const GRANULARITIES: readonly MetaAconGranularity[] = ['channel', 'layer', 'pixel'];
 const NORMALIZATIONS: readonly MetaAconNormalization[] = ['batch', 'none'];
 
 export interface MetaAconCLayerArgs extends LayerArgs {
@@ -94,15 +95,11 @@ export class MetaAconC extends tfl.layers.Layer {
   constructor(args: MetaAconCLayerArgs = {}) {
     super(args);
     const cls = MetaAconC.className;
-    this.granularity = oneOf(cls, 'granularity', args.granularity, GRANULARITIES, 'channel');
+    this.granularity = oneOf(cls, 'granularity', args.granularity, META_ACON_GRANULARITIES, 'channel');
     this.normalization = oneOf(cls, 'normalization', args.normalization, NORMALIZATIONS, 'batch');
     this.r = args.r ?? 16;
     if (!Number.isInteger(this.r) || this.r < 1) throw new Error(`${cls}: r must be a positive integer, got ${args.r}`);
-    this.epsilon = args.epsilon ?? TORCH_BN_EPS;
-    this.momentum = args.momentum ?? TORCH_BN_MOMENTUM;
-    if (!(this.epsilon > 0)) throw new Error(`${cls}: epsilon must be > 0, got ${args.epsilon}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1))
-      throw new Error(`${cls}: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
+    ({ epsilon: this.epsilon, momentum: this.momentum } = batchNormArgs(cls, args));
     this.preset = checkPreset(cls, args.preset);
     if (args.p1Initializer !== undefined) this.p1Explicit = resolveInitializer(cls, 'p1Initializer', args.p1Initializer);
     if (args.p2Initializer !== undefined) this.p2Explicit = resolveInitializer(cls, 'p2Initializer', args.p2Initializer);

@@ -15,6 +15,18 @@ import { crossReplicaReducer, type CrossReplicaReducer } from './cross_replica.j
 export const TORCH_BN_EPS = 1e-5;
 export const TORCH_BN_MOMENTUM = 0.1;
 
+/**
+ * The batch-norm arguments of a layer with their defaults (eps 1e-5, PyTorch-sense momentum 0.1),
+ * checked: epsilon > 0, momentum in [0, 1]. Errors name `layer`.
+ */
+export function batchNormArgs(layer: string, args: { epsilon?: number; momentum?: number }): { epsilon: number; momentum: number } {
+  const epsilon = args.epsilon ?? TORCH_BN_EPS;
+  const momentum = args.momentum ?? TORCH_BN_MOMENTUM;
+  if (!(epsilon > 0)) throw new Error(`${layer}: epsilon must be > 0, got ${args.epsilon}`);
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`${layer}: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
+  return { epsilon, momentum };
+}
+
 export interface TorchBatchNormWeights {
   gamma: tfl.LayerVariable;
   beta: tfl.LayerVariable;
@@ -155,11 +167,7 @@ export class TorchBatchNorm extends tfl.layers.Layer {
 
   constructor(args: TorchBatchNormLayerArgs = {}) {
     super(args);
-    this.momentum = args.momentum ?? TORCH_BN_MOMENTUM;
-    this.epsilon = args.epsilon ?? TORCH_BN_EPS;
-    if (!(this.epsilon > 0)) throw new Error(`TorchBatchNorm: epsilon must be > 0, got ${args.epsilon}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1))
-      throw new Error(`TorchBatchNorm: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
+    ({ epsilon: this.epsilon, momentum: this.momentum } = batchNormArgs(TorchBatchNorm.className, args));
   }
 
   override build(inputShape: Shape | Shape[]): void {

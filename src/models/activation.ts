@@ -5,7 +5,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as acon from '../layers/index.js';
-import type { MetaAconGranularity } from '../layers/index.js';
+import { META_ACON_GRANULARITIES, type MetaAconGranularity } from '../layers/index.js';
 
 export const ACTIVATION_KINDS = ['relu', 'swish', 'aconA', 'aconB', 'aconC', 'metaAconC'] as const;
 export type ActivationKind = (typeof ACTIVATION_KINDS)[number];
@@ -16,16 +16,14 @@ export interface ActivationSpec {
   granularity?: MetaAconGranularity;
 }
 
-const GRANULARITIES: MetaAconGranularity[] = ['channel', 'layer', 'pixel'];
-
 /** Parses `aconC`, `metaAconC`, `metaAconC:pixel`, …; the error lists what is accepted. */
 export function parseActivation(spec: string): ActivationSpec {
   const [kind, granularity, ...rest] = spec.trim().split(':');
-  const accepted = `${ACTIVATION_KINDS.join(', ')} (and metaAconC:channel|layer|pixel)`;
+  const accepted = `${ACTIVATION_KINDS.join(', ')} (and metaAconC:${META_ACON_GRANULARITIES.join('|')})`;
   if (!(ACTIVATION_KINDS as readonly string[]).includes(kind) || rest.length)
     throw new Error(`unknown activation '${spec}'; expected one of ${accepted}`);
   if (granularity === undefined) return { kind: kind as ActivationKind };
-  if (kind !== 'metaAconC' || !(GRANULARITIES as string[]).includes(granularity))
+  if (kind !== 'metaAconC' || !(META_ACON_GRANULARITIES as readonly string[]).includes(granularity))
     throw new Error(`unknown activation '${spec}'; expected one of ${accepted}`);
   return { kind: 'metaAconC', granularity: granularity as MetaAconGranularity };
 }

@@ -12,7 +12,6 @@ export {
   type ActivationKind,
   type ActivationSpec,
 } from './activation.js';
-export { ChannelShuffleSplit } from '../layers/channel_shuffle.js';
 export { countMacs } from './flops.js';
 export { buildResNet, type ResNetArgs } from './resnet.js';
 export { buildShuffleNetV2, shuffleNetWidths, type ShuffleNetArgs } from './shufflenet.js';

@@ -42,10 +42,10 @@ const backendPackages: Record<NodeBackendName, () => Promise<unknown>> = {
 };
 
 /**
- * Imports every backend package (so that training kernels registered afterwards are not
- * overwritten by a backend loaded later); returns why each that failed could not be loaded.
+ * Imports every backend package that is installed (so that training kernels registered afterwards
+ * are not overwritten by a backend loaded later); returns why each that failed could not be loaded.
  */
-async function loadBackendPackages(): Promise<Partial<Record<NodeBackendName, string>>> {
+export async function loadBackendPackages(): Promise<Partial<Record<NodeBackendName, string>>> {
   const failures: Partial<Record<NodeBackendName, string>> = {};
   await Promise.all(
     NODE_BACKENDS.map((name) =>

@@ -1,4 +1,9 @@
-/** The Node-only layer: backend selection, training kernels, multi-core training, model files. */
+/**
+ * The Node-only layer: backend choice, training kernels (registered on import), multi-core
+ * training, model files.
+ */
+import './register.js';
+
 export {
   initNodeBackend,
   resolveBackendName,
@@ -8,6 +13,15 @@ export {
   type NodeBackendOptions,
   type BackendSource,
 } from './backend.js';
-export * from './parallel/index.js';
-export { registerTrainingKernels } from './kernels/index.js';
+export { registerTrainingKernels, unregisterTrainingKernels } from './kernels/index.js';
+export { DataParallelTrainer, WorkerError } from './parallel/index.js';
+export type {
+  DataParallelTrainerOptions,
+  StepOptions,
+  ModelFactorySpec,
+  Json,
+  LossSpec,
+  SoftmaxCrossEntropySpec,
+  SgdSpec,
+} from './parallel/index.js';
 export { saveModel, loadModel } from './model_files.js';

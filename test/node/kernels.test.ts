@@ -342,6 +342,15 @@ describe('broadcasting arithmetic', () => {
   }
   test('Add of int32 (stock)', () =>
     check('Add', { a: { shape: [3, 4], dtype: 'int32' }, b: { shape: [4], dtype: 'int32' } }, {}, 'int32'));
+  test('float32 operands cast from int32 and bool on cpu (relabelled, still Int32Array/Uint8Array) are read as numbers', async () => {
+    await tf.setBackend('cpu');
+    const i = tf.cast(tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32'), 'float32');
+    const b = tf.cast(tf.tensor1d([true, false, true, true], 'bool'), 'float32');
+    assert.deepEqual(Array.from(tf.mul(i, tf.tensor1d([0.5, 0.5, 2, 2])).dataSync()), [0.5, 1, 6, 8]);
+    assert.deepEqual(Array.from(tf.add(b, tf.scalar(0.25)).dataSync()), [1.25, 0.25, 1.25, 1.25]);
+    assert.deepEqual(Array.from(tf.sum(i, 1).dataSync()), [10]);
+    tf.dispose([i, b]);
+  });
 });
 
 describe('batch norm and data movement', () => {

@@ -101,7 +101,7 @@ function runOnCpu(args: RunArgs, impl: Impl): TensorInfo | TensorInfo[] | null {
     input: (t) => {
       let ptr = copied.get(t.dataId);
       if (ptr === undefined) {
-        const values = backend.data.get(t.dataId).values as TypedArray;
+        const values = asDtype(backend.data.get(t.dataId).values as TypedArray, t.dtype);
         copied.set(t.dataId, (ptr = privateHeap.put(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))));
       }
       return ptr;
@@ -123,6 +123,15 @@ function runOnCpu(args: RunArgs, impl: Impl): TensorInfo | TensorInfo[] | null {
   } finally {
     privateHeap.reset();
   }
+}
+
+/**
+ * The values in the typed array of `dtype`: the cpu backend casts int32 or bool to float32 by
+ * relabelling the tensor and keeping its Int32Array or Uint8Array, whose bytes are not float32.
+ */
+function asDtype(values: TypedArray, dtype: DataType): TypedArray {
+  const wanted = dtype === 'float32' ? Float32Array : dtype === 'int32' ? Int32Array : dtype === 'bool' ? Uint8Array : null;
+  return wanted && !(values instanceof wanted) ? wanted.from(values) : values;
 }
 
 function copyOut(heap: Heap, ptr: number, size: number, dtype: DataType): TypedArray {
