@@ -1,5 +1,5 @@
 /** Typed access to the AssemblyScript SIMD kernels, instantiated on a given memory. Pointers are byte offsets. */
-import { instantiateOn } from './load.js';
+import { kernelInstance } from '../../wasm/kernel_module.js';
 import { wasmBase64 as batchNormWasm } from './batch_norm.wasm.generated.js';
 import { wasmBase64 as binaryWasm } from './binary.wasm.generated.js';
 import { wasmBase64 as copyWasm } from './copy.wasm.generated.js';
@@ -43,16 +43,16 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
     cache.set(
       memory,
       (k = {
-        ...instantiateOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
-        ...instantiateOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
-        ...instantiateOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
+        ...kernelInstance<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
+        ...kernelInstance<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
+        ...kernelInstance<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
           depthwiseWasm,
           memory,
         ),
-        ...instantiateOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
-        ...instantiateOn<Pick<SimdKernels, 'batchNorm'>>(batchNormWasm, memory),
-        ...instantiateOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
-        ...instantiateOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
+        ...kernelInstance<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
+        ...kernelInstance<Pick<SimdKernels, 'batchNorm'>>(batchNormWasm, memory),
+        ...kernelInstance<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
+        ...kernelInstance<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
       }),
     );
   return k;
