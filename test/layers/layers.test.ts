@@ -135,6 +135,9 @@ describe('ACON layers: weights and configuration', () => {
       /MetaAconC: granularity must be one of 'channel', 'layer', 'pixel'/,
     );
     assert.throws(() => new MetaAconC({ r: 0 }), /MetaAconC: r must be a positive integer/);
+    assert.throws(() => new MetaAconC({ epsilon: 0 }), { message: 'MetaAconC: epsilon must be > 0, got 0' });
+    assert.throws(() => new MetaAconC({ momentum: -0.1 }), { message: 'MetaAconC: momentum must be in [0, 1] (PyTorch sense), got -0.1' });
+    assert.deepEqual([new MetaAconC().epsilon, new MetaAconC().momentum], [1e-5, 0.1]);
   });
 
   it('getConfig round-trips through fromConfig', () => {
