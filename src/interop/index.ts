@@ -20,3 +20,16 @@ export {
   type TorchCheckpointOptions,
   type TorchCheckpointEntry,
 } from './torch_checkpoint.js';
+export {
+  loadTorchStateDict,
+  exportTorchStateDict,
+  torchParams,
+  modulePath,
+  TORCH_LAYER_CLASSES,
+  TORCH_BATCH_NORM_EPS,
+  type TorchParam,
+  type ModuleMapping,
+  type LoadTorchStateDictOptions,
+  type LoadTorchStateDictResult,
+  type ExportTorchStateDictOptions,
+} from './state_dict.js';
