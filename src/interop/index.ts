@@ -1,0 +1,14 @@
+/**
+ * From PyTorch to acon and back: safetensors and PyTorch `.pth` checkpoints (read without executing
+ * anything), state_dict ↔ tfjs layers with the layout conversions. Browser-safe; the file reader
+ * that streams from disk is in `acon/node` (`readSafetensorsFile`).
+ */
+export {
+  readSafetensors,
+  writeSafetensors,
+  readSafetensorsHeader,
+  readSafetensorsMetadata,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from './safetensors.js';
+export { halfToFloat, type StoredDtype } from './dtypes.js';
