@@ -12,3 +12,4 @@ export {
   type SafetensorsHeader,
 } from './safetensors.js';
 export { halfToFloat, type StoredDtype } from './dtypes.js';
+export { aconify, type AconifyOptions } from './aconify.js';
