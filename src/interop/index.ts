@@ -12,4 +12,12 @@ export {
   type SafetensorsHeader,
 } from './safetensors.js';
 export { halfToFloat, type StoredDtype } from './dtypes.js';
+export {
+  readTorchCheckpoint,
+  readTorchCheckpointEntries,
+  TORCH_STORAGE_DTYPES,
+  STATE_DICT_FIELDS,
+  type TorchCheckpointOptions,
+  type TorchCheckpointEntry,
+} from './torch_checkpoint.js';
 export { aconify, type AconifyOptions } from './aconify.js';
