@@ -18,3 +18,4 @@ export type {
 } from './layers/index.js';
 export * as models from './models/index.js';
 export * as interop from './interop/index.js';
+export * as zoo from './zoo/index.js';

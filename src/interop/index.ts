@@ -33,3 +33,4 @@ export {
   type LoadTorchStateDictResult,
   type ExportTorchStateDictOptions,
 } from './state_dict.js';
+export { aconify, type AconifyOptions } from './aconify.js';
