@@ -80,7 +80,23 @@ describe('acon convert: the official ShuffleNetV2 0.5x ACON .pth', { skip: !(pth
     assert.deepEqual(logits.shape, [2, 1000]);
     const rel = tf.tidy(() => tf.max(tf.abs(tf.sub(logits, ref.logits))).dataSync()[0] / tf.max(tf.abs(ref.logits)).dataSync()[0]);
     assert.ok(rel <= 1e-4, `max |Δ| / max |logit| = ${rel}`);
-    tf.dispose([logits, ...Object.values(ref)]);
+    // and back: the loaded model exports the checkpoint's tensors bit for bit; export → write → read → write is bit-identical
+    const exported = interop.exportTorchStateDict(model);
+    const fromPth = await interop.readTorchCheckpoint(new Uint8Array(readFileSync(pth!)));
+    assert.deepEqual(
+      Object.keys(exported).sort(),
+      Object.keys(fromPth)
+        .filter((k) => !k.endsWith('.num_batches_tracked'))
+        .sort(),
+    );
+    for (const k of Object.keys(exported)) {
+      assert.deepEqual(exported[k].shape, fromPth[k].shape, k);
+      assert.deepEqual(new Uint8Array(exported[k].dataSync().buffer), new Uint8Array(fromPth[k].dataSync().buffer), k);
+    }
+    const written = interop.writeSafetensors(exported);
+    const reread = interop.readSafetensors(written);
+    assert.deepEqual(interop.writeSafetensors(reread), written);
+    tf.dispose([logits, ...Object.values(ref), ...Object.values(exported), ...Object.values(fromPth), ...Object.values(reread)]);
     model.dispose();
   });
 
