@@ -259,6 +259,20 @@ describe('readTorchCheckpoint: corrupt and unsupported files', () => {
     );
   });
 
+  it('an expanded view claiming more than a tensor can hold, and a dict that contains itself', async () => {
+    const huge = pyOrderedDict([
+      ['w', pyTensor({ storageType: 'FloatStorage', key: '0', numel: 6, shape: [1 << 20, 1 << 20], stride: [0, 0] })],
+    ]);
+    await assert.rejects(
+      readTorchCheckpoint(torchZip(pickleBytes(huge), storages)),
+      /tensor 'w': shape \[1048576,1048576\] needs 4398046511104 bytes/,
+    );
+    // {'model': <memo 1>} where memo 1 is the dict itself: EMPTY_DICT BINPUT 1, 'model', BINGET 1, SETITEM
+    const text = (s: string) => Array.from(new TextEncoder().encode(s));
+    const cyclic = Uint8Array.from([0x80, 2, 0x7d, 0x71, 1, 0x58, 5, 0, 0, 0, ...text('model'), 0x68, 1, 0x73, 0x2e]);
+    await assert.rejects(readTorchCheckpoint(torchZip(cyclic, {})), /\['model'\] refers back to a dict that contains it/);
+  });
+
   it('a truncated pickle', async () => {
     const p = pickleBytes(dict);
     await assert.rejects(
