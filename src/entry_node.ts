@@ -8,3 +8,4 @@ export * from './node/index.js';
 export * as data from './data/index.js';
 export * as models from './models/index.js';
 export * as experiment from './node/experiment.js';
+export { readSafetensorsFile, readSafetensorsFileHeader } from './interop/safetensors_file.js';

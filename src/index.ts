@@ -6,7 +6,8 @@
 export * as ops from './ops/index.js';
 export * as layers from './layers/index.js';
 export * as math from './math/acon.js';
-// Namespaces added by their owners, one `export * as` line each (interop, zoo):
+export * as interop from './interop/index.js';
+export * as zoo from './zoo/index.js';
 
 export { AconA, AconB, AconC, MetaAconC, TorchBatchNorm } from './layers/index.js';
 export type {
