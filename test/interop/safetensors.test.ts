@@ -10,6 +10,9 @@ import { interop } from '../../src/index.js';
 import { readSafetensorsFile, readSafetensorsFileHeader } from '../../src/entry_node.js';
 import { f32Bytes, i64Bytes, rawSafetensors, sharedFile, u16Bytes } from './fixtures.js';
 
+// acon/node registers the wasm backend (higher priority than cpu) on import; these tests run on cpu.
+await tf.setBackend('cpu');
+
 const { readSafetensors, writeSafetensors, readSafetensorsHeader } = interop;
 
 function values(t: tf.Tensor): number[] {
