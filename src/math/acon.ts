@@ -94,3 +94,24 @@ export function switchSharpness(p1: number, p2: number, beta: number, range = 3)
   const z = beta * (p1 - p2) * range;
   return Math.abs(sigmoid(z) - sigmoid(-z));
 }
+
+/**
+ * Smooth maximum of n values (paper eq. 1): S_β(x1…xn) = Σ xᵢ·e^{βxᵢ} / Σ e^{βxᵢ}. β → ∞ gives
+ * max, β = 0 the mean, β → −∞ the min; for n = 2 it is `smoothMax`. Stable for any finite β and
+ * xᵢ (the exponents are shifted to be ≤ 0); β = ±Infinity gives the max / min exactly.
+ */
+export function smoothMaximum(values: readonly number[], beta: number): number {
+  if (values.length === 0) throw new Error('smoothMaximum: values is empty');
+  if (beta === Infinity) return Math.max(...values);
+  if (beta === -Infinity) return Math.min(...values);
+  // e^{β(xᵢ − x*)} with x* the max (β > 0) or the min (β < 0): every exponent ≤ 0.
+  const pivot = beta >= 0 ? Math.max(...values) : Math.min(...values);
+  let num = 0,
+    den = 0;
+  for (const v of values) {
+    const w = v === pivot ? 1 : Math.exp(beta * (v - pivot));
+    num += v * w;
+    den += w;
+  }
+  return num / den;
+}
