@@ -10,6 +10,7 @@ import { MODEL_NAMES, type ModelName } from '../models/index.js';
 import { NODE_BACKENDS, type NodeBackendName } from '../node/backend.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
+import { explore } from './explore.js';
 
 const common: FlagSpec[] = [
   {
@@ -91,6 +92,7 @@ const USAGE = `usage: acon <command> [flags]
 commands:
   compare   train the same network with several activations over several seeds; write results.json and report.html
   train     train one network with one activation and seed
+  explore   build the explorer web page and serve it on 127.0.0.1
 Run 'acon <command> --help' for its flags.`;
 
 function positiveInt(command: string, flags: ParsedFlags, name: string): number {
@@ -143,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'explore') return explore(rest);
   let cfg: ExperimentConfig;
   if (command === 'compare') {
     const flags = parseFlags(rest, compareFlags, command);
