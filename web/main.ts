@@ -8,7 +8,8 @@ import { VIEWS, stateFromQuery, stateToQuery, type ExplorerState, type View } fr
 
 let state: ExplorerState = stateFromQuery(location.search);
 const family = mountFamily((change) => setState(change));
-const mounted = new Set<View>();
+const mounted = new Set<View>(['family']);
+document.getElementById('view-family')!.dataset.ready = 'true';
 let training: import('./train.js').TrainView | undefined;
 let layersView: import('./layers_view.js').LayersView | undefined;
 
@@ -27,6 +28,7 @@ async function mountView(view: View): Promise<void> {
       () => state,
       (change) => setState(change),
     );
+  document.getElementById(`view-${view}`)!.dataset.ready = 'true';
 }
 
 function render(): void {

@@ -14,6 +14,11 @@ import { aconC, aconCDerivativeBounds, smoothMaximum } from '../../src/math/acon
 import { launchChromium, serveStatic, type StaticServer } from '../browser/chromium.js';
 import { makeResults } from '../report/fixture.js';
 import { EXPLORER_OUT_DIR } from '../../web/vite.config.js';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { layers as aconLayers } from '../../src/index.js';
+import { saveModel } from '../../src/node/model_files.js';
 import { PRESETS } from '../../web/state.js';
 
 const OUT = resolve('test-output/explorer');
@@ -41,7 +46,7 @@ async function openPage(query = '', viewport = DESKTOP): Promise<{ page: Page; e
   });
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
   await page.goto(`${server.url}/${query}`);
-  await page.waitForSelector('#plot-f svg, #view-layers:not([hidden]), #view-train:not([hidden])');
+  await page.waitForSelector('[role="tabpanel"][data-ready]:not([hidden])');
   return { page, errors };
 }
 
@@ -209,6 +214,65 @@ check('a results.json loads and shows its layers and β histograms', async () =>
     assert.deepEqual(errors, []);
     await page.close();
   }
+});
+
+type LayersSnapshot = { runs: string[]; selected: string; panels: number; histogramGroups: string[]; source: string };
+const layersSnapshot = (page: Page) =>
+  page.evaluate(() => (window as unknown as { aconExplorer: { layers(): unknown } }).aconExplorer.layers()) as Promise<LayersSnapshot>;
+
+check('a results.json dropped on the page loads', async () => {
+  const text = JSON.stringify(makeResults({ activations: ['relu', 'metaAconC'], seeds: [4], epochs: 2 }));
+  const { page, errors } = await openPage('?view=layers', PHONE);
+  const transfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'results.json', { type: 'application/json' }));
+    return dt;
+  }, text);
+  await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: transfer });
+  await page.waitForSelector('#layer-panels .layer-panel');
+  const snap = await layersSnapshot(page);
+  assert.deepEqual(snap.runs, ['metaAconC, seed 4']);
+  assert.deepEqual(snap.histogramGroups, ['Meta-ACON']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+check('a saved tfjs model (model.json + weights.bin) loads and shows its ACON layers', async () => {
+  await tf.setBackend('cpu');
+  const dir = join(OUT, 'fixture-model');
+  mkdirSync(dir, { recursive: true });
+  const model = tfl.sequential({
+    name: 'tiny_acon_net',
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, name: 'conv1' }),
+      aconLayers.aconC({ name: 'act1' }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, name: 'conv2' }),
+      aconLayers.metaAconC({ name: 'act2', r: 2 }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 10 }),
+    ],
+  });
+  const p1 = [1.5, 1.25, 0.5, 2];
+  model.getLayer('act1').setWeights([tf.tensor1d(p1), tf.tensor1d([0, 0.1, -0.2, 0.3]), tf.tensor1d([2, 2, 2, 2])]);
+  await saveModel(model, dir);
+  const { page, errors } = await openPage('?view=layers&backend=cpu');
+  await page.setInputFiles('#file-input', [join(dir, 'model.json'), join(dir, 'weights.bin')]);
+  await page.waitForSelector('#layer-panels .layer-panel', { timeout: 30_000 });
+  const snap = await layersSnapshot(page);
+  assert.deepEqual(snap.runs, ['tiny_acon_net']);
+  assert.equal(snap.panels, 2);
+  assert.match(snap.source, /model\.json: 6 layers, 2 ACON layers; Meta-ACON β over 64 bundled test images/);
+  const rows = await page.$$eval('#layers-table tbody tr', (trs) =>
+    trs.map((tr) => Array.from(tr.children, (td) => td.textContent?.trim())),
+  );
+  // name, kind, channels, median p1 (of 0.5, 1.25, 1.5, 2), median β.
+  assert.deepEqual(rows[0].slice(0, 4), ['act1', 'AconC', '4', '1.38']);
+  assert.equal(rows[0][5], '2');
+  assert.deepEqual(rows[1].slice(0, 3), ['act2', 'MetaAconC', '6']);
+  await screenshot(page, 'layers-model-desktop');
+  assert.deepEqual(errors, []);
+  await page.close();
+  model.dispose();
 });
 
 async function trainOn(backend: string): Promise<void> {
