@@ -45,6 +45,11 @@ async function openPage(query = '', viewport = DESKTOP): Promise<{ page: Page; e
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  // Offline: nothing but the page's own server.
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.origin !== server.url) errors.push(`external request: ${r.url()}`);
+  });
   await page.goto(`${server.url}/${query}`);
   await page.waitForSelector('[role="tabpanel"][data-ready]:not([hidden])');
   return { page, errors };
@@ -275,27 +280,29 @@ check('a saved tfjs model (model.json + weights.bin) loads and shows its ACON la
   model.dispose();
 });
 
+interface TrainingSnapshot {
+  state: string;
+  error?: string;
+  backend: { name: string; skipped: string[] };
+  arms: { key: string; losses: number[]; imagesPerSec: number }[];
+}
+
+async function waitForTraining(page: Page): Promise<TrainingSnapshot> {
+  const handle = await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { aconExplorer: { training(): { state: string } | undefined } }).aconExplorer.training();
+      return s && ['done', 'failed', 'stopped'].includes(s.state) ? s : null;
+    },
+    undefined,
+    { timeout: 150_000, polling: 500 },
+  );
+  return (await handle.jsonValue()) as TrainingSnapshot;
+}
+
 async function trainOn(backend: string): Promise<void> {
   const steps = 60;
   const { page, errors } = await openPage(`?view=train&backend=${backend}&steps=${steps}&autostart=1`);
-  const snap = await page
-    .waitForFunction(
-      () => {
-        const s = (window as unknown as { aconExplorer: { training(): { state: string } | undefined } }).aconExplorer.training();
-        return s && ['done', 'failed', 'stopped'].includes(s.state) ? s : null;
-      },
-      undefined,
-      { timeout: 150_000, polling: 500 },
-    )
-    .then(
-      (h) =>
-        h.jsonValue() as Promise<{
-          state: string;
-          error?: string;
-          backend: { name: string };
-          arms: { key: string; losses: number[]; imagesPerSec: number }[];
-        }>,
-    );
+  const snap = await waitForTraining(page);
   assert.equal(snap.state, 'done', snap.error);
   assert.equal(snap.backend.name, backend);
   assert.match((await page.textContent('#train-status')) ?? '', new RegExp(`backend ${backend}`));
@@ -315,6 +322,19 @@ async function trainOn(backend: string): Promise<void> {
   assert.deepEqual(errors, []);
   await page.close();
 }
+
+check('without ?backend= training takes the first backend that works (webgpu → webgl → wasm → cpu)', async () => {
+  const { page, errors } = await openPage('?view=train&steps=3&autostart=1');
+  const snap = await waitForTraining(page);
+  assert.equal(snap.state, 'done', snap.error);
+  console.log(
+    `  default backend: ${snap.backend.name}${snap.backend.skipped.length ? ` (skipped ${snap.backend.skipped.join('; ')})` : ''}`,
+  );
+  assert.ok(['webgpu', 'webgl', 'wasm', 'cpu'].includes(snap.backend.name));
+  assert.match((await page.textContent('#footer-backend')) ?? '', new RegExp(`tfjs backend: ${snap.backend.name}`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
 
 check('browser training runs and its loss falls on webgl (SwiftShader)', () => trainOn('webgl'));
 check('browser training runs and its loss falls on wasm', () => trainOn('wasm'));
