@@ -50,7 +50,8 @@ export function drawBarChart(
   label: string,
   box: ChartBoxOptions = {},
 ): void {
-  const { width, height } = boxSize(el, box.aspect ?? 0.5, box.minHeight ?? 200, box.maxHeight ?? 320);
+  // Taller when narrow: the legend takes the side of the plot.
+  const { width, height } = boxSize(el, box.aspect ?? (el.clientWidth < NARROW ? 0.8 : 0.5), box.minHeight ?? 200, box.maxHeight ?? 320);
   el.innerHTML = renderSvg(barChart({ ...o, width, height }), label);
 }
 
