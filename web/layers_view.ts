@@ -103,7 +103,8 @@ function betaValues(layer: ActivationLayerRecord): number[] {
   return layer.betaPerSample?.flat() ?? layer.beta;
 }
 
-const BINS = 12;
+/** Histogram bins: fewer on a narrow screen, so that their labels fit. */
+const binCount = () => (document.getElementById('layers-content')!.clientWidth < 560 ? 6 : 12);
 
 export function mountLayers(): LayersView {
   const content = $('layers-content'),
@@ -170,8 +171,9 @@ export function mountLayers(): LayersView {
     const all = groups.flatMap((g) => g.values);
     const lo = Math.min(...all),
       hi = Math.max(...all);
+    const BINS = binCount();
     const width = hi > lo ? (hi - lo) / BINS : 1;
-    const categories = Array.from({ length: BINS }, (_, i) => fmt(lo + width * (i + 0.5)));
+    const categories = Array.from({ length: BINS }, (_, i) => Number((lo + width * (i + 0.5)).toPrecision(2)).toString());
     const bars = groups.map(({ r, values }) => {
       const counts = new Array<number>(BINS).fill(0);
       for (const v of values) counts[Math.min(BINS - 1, Math.floor((v - lo) / width))]++;
