@@ -97,6 +97,9 @@ check('the page loads with no console or page error, tabs work from the keyboard
   await page.keyboard.press('ArrowLeft');
   assert.equal(await page.isVisible('#view-family'), true);
   await screenshot(page, 'family-desktop');
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(400);
+  await screenshot(page, 'family-phone');
   assert.deepEqual(errors, []);
   await page.close();
 });
