@@ -12,6 +12,7 @@ import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } f
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
+import { explore } from './explore.js';
 
 const common: FlagSpec[] = [
   {
@@ -95,6 +96,7 @@ commands:
   train     train one network with one activation and seed
   convert   a PyTorch .pth or .safetensors checkpoint → safetensors, or → a tfjs model directory of a zoo architecture
   inspect   list a checkpoint's tensors and its ACON layers with their learned "activate or not"
+  explore   build the explorer web page and serve it on 127.0.0.1
 Run 'acon <command> --help' for its flags.`;
 
 function positiveInt(command: string, flags: ParsedFlags, name: string): number {
@@ -149,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'convert') return convertCommand(rest);
   if (command === 'inspect') return inspectCommand(rest);
+  if (command === 'explore') return explore(rest);
   let cfg: ExperimentConfig;
   if (command === 'compare') {
     const flags = parseFlags(rest, compareFlags, command);

@@ -21,25 +21,6 @@ export function smoothMax(a: number, b: number, beta: number): number {
   return (s === 0 ? 0 : a * s) + (t === 0 ? 0 : b * t);
 }
 
-/**
- * Smooth maximum of n values (paper eq. 1): S_β(x1, …, xn) = Σ xi·e^{βxi} / Σ e^{βxj}, computed
- * with the exponents shifted by their maximum so that no e^{βxi} overflows. β → ∞ gives max(xi),
- * β = 0 the mean, β → −∞ min(xi); for two values it equals `smoothMax`.
- */
-export function smoothMaxN(xs: readonly number[], beta: number): number {
-  if (xs.length === 0) throw new Error('smoothMaxN: needs at least one value, got none');
-  let top = -Infinity;
-  for (const x of xs) top = Math.max(top, beta * x);
-  let num = 0,
-    den = 0;
-  for (const x of xs) {
-    const w = Math.exp(beta * x - top);
-    if (w !== 0) num += x * w;
-    den += w;
-  }
-  return num / den;
-}
-
 /** ACON-A (Swish with learnable β): S_β(x, 0) = x·σ(βx). */
 export function aconA(x: number, beta: number): number {
   return smoothMax(x, 0, beta);
@@ -132,4 +113,25 @@ export const DERIVATIVE_OVERSHOOT = 1.0998393201288668;
 export function switchSharpness(p1: number, p2: number, beta: number, range = 3): number {
   const z = beta * (p1 - p2) * range;
   return Math.abs(sigmoid(z) - sigmoid(-z));
+}
+
+/**
+ * Smooth maximum of n values (paper eq. 1): S_β(x1…xn) = Σ xᵢ·e^{βxᵢ} / Σ e^{βxᵢ}. β → ∞ gives
+ * max, β = 0 the mean, β → −∞ the min; for n = 2 it is `smoothMax`. Stable for any finite β and
+ * xᵢ (the exponents are shifted to be ≤ 0); β = ±Infinity gives the max / min exactly.
+ */
+export function smoothMaximum(values: readonly number[], beta: number): number {
+  if (values.length === 0) throw new Error('smoothMaximum: needs at least one value, got none');
+  if (beta === Infinity) return Math.max(...values);
+  if (beta === -Infinity) return Math.min(...values);
+  // e^{β(xᵢ − x*)} with x* the max (β > 0) or the min (β < 0): every exponent ≤ 0.
+  const pivot = beta >= 0 ? Math.max(...values) : Math.min(...values);
+  let num = 0,
+    den = 0;
+  for (const v of values) {
+    const w = v === pivot ? 1 : Math.exp(beta * (v - pivot));
+    num += v * w;
+    den += w;
+  }
+  return num / den;
 }
