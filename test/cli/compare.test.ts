@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseResults } from '../../src/train/results.js';
+import { parseResults } from '../../src/results/schema.js';
 import { loadModel } from '../../src/node/model_files.js';
 import { useBackend } from '../helpers/backends.js';
 

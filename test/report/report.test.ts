@@ -9,7 +9,7 @@ import { channelParams, layerCurves, summarizeLayer } from '../../src/report/act
 import { renderReport, writeReport } from '../../src/report/index.js';
 import { mean, meanCI, median, quantile, sampleStd, studentTCentralProbability, studentTCritical } from '../../src/report/stats.js';
 import { lineChart, niceTicks, renderSvg } from '../../src/report/svg.js';
-import type { ActivationLayerRecord, ResultsFile } from '../../src/train/results.js';
+import type { ActivationLayerRecord, ResultsFile } from '../../src/results/schema.js';
 import { FINAL_ERRORS, makeResults } from './fixture.js';
 import { wellFormednessErrors } from './html_check.js';
 
@@ -315,8 +315,8 @@ describe('writeReport', () => {
   it('rejects a bad results.json and writes nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'acon-report-'));
     dirs.push(dir);
-    await writeFile(join(dir, 'results.json'), JSON.stringify({ ...makeResults(), version: 2 }));
-    await assert.rejects(writeReport(join(dir, 'results.json'), join(dir, 'report.html')), /results\.json: version must be 1/);
+    await writeFile(join(dir, 'results.json'), JSON.stringify({ ...makeResults(), version: 3 }));
+    await assert.rejects(writeReport(join(dir, 'results.json'), join(dir, 'report.html')), /results\.json: version must be 1 or 2/);
     assert.deepEqual(await readdir(dir), ['results.json']);
   });
 });
