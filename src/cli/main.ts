@@ -178,7 +178,7 @@ function toConfig(command: string, flags: ParsedFlags, activations: string[], se
     backend: flags.backend as NodeBackendName | undefined,
     data: {
       ...(data === 'sample' ? { source: 'sample' as const } : data !== undefined ? { dataDir: data } : {}),
-      ...(flags.download ? { download: true } : {}),
+      ...(flags.download ? { download: { log: (m: string) => console.error(m) } } : {}),
       ...(perClass !== undefined ? { perClass: { train: perClass, test: Math.max(2, Math.ceil(perClass / 6)) } } : {}),
     },
     out: resolve(flags.out as string),
