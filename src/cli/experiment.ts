@@ -109,8 +109,6 @@ async function runLocked(cfg: ExperimentConfig, activations: string[], log: (m: 
     environment: currentEnvironment(),
     runs: [],
   };
-  const resultsPath = join(cfg.out, 'results.json');
-  const earlier = previousResults(resultsPath, fresh, cfg.overwrite === true);
   const { activations: _a, seeds: _s, data: _d, out: _o, resume: _r, report: _p, overwrite: _w, signal: _g, command: _c, ...common } = cfg;
   const plan = cfg.seeds.flatMap((seed) => activations.map((activation) => ({ seed, activation })));
   const checkpointOf = (activation: string, seed: number) => join(cfg.out, 'checkpoints', `${runName(activation, seed)}.ckpt`);
@@ -121,6 +119,8 @@ async function runLocked(cfg: ExperimentConfig, activations: string[], log: (m: 
     )
     .filter((c): c is string => c !== undefined);
   if (conflicts.length) throw new Error(`not starting, to keep trained work:\n  ${conflicts.join('\n  ')}`);
+  const resultsPath = join(cfg.out, 'results.json');
+  const earlier = previousResults(resultsPath, fresh, cfg.overwrite === true);
 
   const progress = createProgress();
   const stepsPerRun = Math.floor(runData.train.count / cfg.batchSize) * cfg.epochs;

@@ -253,6 +253,7 @@ export async function trainRun(settings: RunSettings, data: RunData, opts: RunOp
     const wallStart = performance.now();
     const lastEpoch = Math.min(epochs, records.length + (opts.stopAfterEpochs ?? epochs));
     for (let epoch = records.length; epoch < lastEpoch; epoch++) {
+      if (opts.signal?.aborted) throw new TrainingInterrupted(settings.activation, seed, records.length, opts.checkpointPath);
       const order = batchOrder(data.train.count, { seed, epoch });
       const t0 = performance.now();
       let lossSum = 0,
