@@ -264,7 +264,11 @@ export async function trainRun(settings: RunSettings, data: RunData, opts: RunOp
         const { x, y } = gather(data.train, order.subarray(step * batchSize, (step + 1) * batchSize));
         const loss = await trainer.step(x, y, { learningRate: lr });
         tf.dispose([x, y]);
-        if (opts.signal?.aborted) throw new TrainingInterrupted(settings.activation, seed, records.length, opts.checkpointPath);
+        if (opts.signal) {
+          // Let the event loop deliver signals (Ctrl-C): a step on one thread only yields to microtasks.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (opts.signal.aborted) throw new TrainingInterrupted(settings.activation, seed, records.length, opts.checkpointPath);
+        }
         if (!Number.isFinite(loss))
           throw new Error(`${settings.activation} seed ${seed}: training diverged (loss ${loss}) at epoch ${epoch + 1} step ${step + 1}`);
         lossSum += loss;
