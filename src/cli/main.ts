@@ -3,6 +3,7 @@
  * The `acon` command: `compare` trains the same network with several activations on Fashion-MNIST
  * and writes results.json and report.html; `train` does one run. Flags are parsed by args.ts only.
  */
+import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,12 +131,18 @@ const COMMANDS: Record<
   },
 };
 
+/**
+ * Commands in modules of their own (src/cli/<command>.ts), one line each:
+ * `name: { summary: '…', run: (argv) => import('./name.js').then((m) => m.main(argv)) },`
+ * `run` receives the arguments after the command name, parses them with args.ts, and resolves to
+ * the exit code (throwing `UsageError` for bad flags, other errors for failures).
+ */
+const MODULE_COMMANDS: Record<string, { summary: string; run(argv: string[]): Promise<number> }> = {};
+
 const USAGE = `usage: acon <command> [flags]
 
 commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
-  .join('\n')}
+${[...Object.entries(COMMANDS), ...Object.entries(MODULE_COMMANDS)].map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`).join('\n')}
 Run 'acon <command> --help' for its flags.`;
 
 /** `--workers` within reason: a warning above the core count, capped at `MAX_WORKERS_PER_CORE` per core. */
@@ -201,12 +208,13 @@ export function resumeCommand(argv: string[], script = process.argv[1] ?? ''): s
   return [...prefix, ...args, '--resume'].map(shellQuote).join(' ');
 }
 
-export async function main(argv: string[], signal?: AbortSignal): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  if (Object.hasOwn(MODULE_COMMANDS, command)) return MODULE_COMMANDS[command].run(rest);
   const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!spec) {
     console.error(`acon: unknown command '${command}'\n\n${USAGE}`);
@@ -218,14 +226,24 @@ export async function main(argv: string[], signal?: AbortSignal): Promise<number
     return 0;
   }
   const { activations, seeds } = spec.runs(flags);
-  const cfg = { ...toConfig(command, flags, activations, seeds), signal };
+  // First Ctrl-C: stop after the current step, keep the last checkpoint, say how to resume. Second: at once.
+  const interrupt = new AbortController();
+  const onInterrupt = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    console.error('\nacon: interrupted; stopping after the current step (Ctrl-C again to quit at once)');
+    interrupt.abort();
+  };
+  const cfg = { ...toConfig(command, flags, activations, seeds), signal: interrupt.signal };
   let outcome;
+  process.on('SIGINT', onInterrupt);
   try {
     outcome = await runExperiment(cfg);
   } catch (e) {
     if (!(e instanceof TrainingInterrupted)) throw e;
     console.error(`\nacon: ${e.message}.\nResume with:\n  ${resumeCommand(argv)}`);
     return 130;
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
   const { results, resultsPath, reportPath } = outcome;
   if (flags.json === true) {
@@ -243,22 +261,24 @@ export function errorLine(e: Error): string {
   return e instanceof UsageError || /^acon\b/.test(e.message) ? e.message : `acon: ${e.message}`;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** Whether this module is the program (`acon …`, also through npm's bin symlink), not an import. */
+function isProgram(): boolean {
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1] ?? '')).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram()) {
   // A reader that closed the pipe (`acon … --json | head`) wants no more: end quietly.
   for (const stream of [process.stdout, process.stderr])
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
       throw e;
     });
-  // First Ctrl-C: stop after the current step, keep the last checkpoint, say how to resume. Second: at once.
-  const interrupt = new AbortController();
-  process.on('SIGINT', () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    console.error('\nacon: interrupted; stopping after the current step (Ctrl-C again to quit at once)');
-    interrupt.abort();
-  });
   // exitCode rather than exit(): a piped stdout (--json) must drain before the process ends.
-  main(process.argv.slice(2), interrupt.signal).then(
+  main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

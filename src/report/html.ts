@@ -256,6 +256,18 @@ function spreadCell(s: Spread): string {
   return `${sig3(s.median)} <span class="range">[${sig3(s.min)}, ${sig3(s.max)}]</span>`;
 }
 
+const KIND_LABELS: Record<ActivationLayerRecord['kind'], string> = {
+  AconA: 'ACON-A',
+  AconB: 'ACON-B',
+  AconC: 'ACON-C',
+  MetaAconC: 'Meta-ACON',
+};
+
+/** A layer's kind as the paper names it, e.g. "Meta-ACON, β per channel". */
+function kindLabel(layer: ActivationLayerRecord): string {
+  return KIND_LABELS[layer.kind] + (layer.granularity ? `, β per ${layer.granularity}` : '');
+}
+
 /** How the per-sample median β varies, in words: equal medians are said to be equal. */
 function medianSpread(medians: number[]): string {
   const [lo, hi] = [sig3(Math.min(...medians)), sig3(Math.max(...medians))];
@@ -304,7 +316,7 @@ function layerKind(ctx: Context, activation: string, run: RunRecord, summaries: 
   const rows = summaries
     .map(
       (s) =>
-        `<tr><td>L${s.layer.index}</td><td class="name">${esc(s.layer.name)}</td><td>${esc(s.layer.kind + (s.layer.granularity ? ` (${s.layer.granularity})` : ''))}</td><td class="num">${s.channels}</td>` +
+        `<tr><td>L${s.layer.index}</td><td class="name">${esc(s.layer.name)}</td><td>${esc(kindLabel(s.layer))}</td><td class="num">${s.channels}</td>` +
         `<td class="num">${spreadCell(s.p1)}</td><td class="num">${spreadCell(s.p2)}</td><td class="num">${spreadCell(s.beta)}</td>` +
         `<td class="num">${s.meanSharpness.toFixed(2)}</td><td class="num">${pct(s.linearFraction, 0)}%</td></tr>`,
     )
