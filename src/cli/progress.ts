@@ -4,6 +4,9 @@
  */
 import { formatDuration } from '../util/duration.js';
 
+/** Kept for importers of this module; the formatter lives in src/util/duration.ts. */
+export { formatDuration };
+
 export interface ProgressSink {
   /** `fraction`: share of the whole job done; `etaSeconds`: time left for the whole job. */
   step(p: {
