@@ -1,7 +1,7 @@
 /** results.json: every recorded setting survives a round trip; version 1 files load and render. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   mergeResults,
@@ -96,5 +96,14 @@ describe('results.json schema', () => {
       () => mergeResults(first, { ...second, config: { ...second.config, epochs: 3 } }, 'out/results.json'),
       /out\/results\.json holds runs with other settings: --epochs 3 \(was 6\)/,
     );
+  });
+
+  it('is neutral: the schema imports nothing, and the report nothing from the trainer or the CLI', () => {
+    const src = (rel: string) => fileURLToPath(new URL(`../../src/${rel}`, import.meta.url));
+    const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    assert.deepEqual(imports(src('results/schema.ts')), []);
+    for (const name of readdirSync(src('report')))
+      for (const from of imports(src(`report/${name}`)))
+        assert.doesNotMatch(from, /\.\.\/(train|cli|node)\//, `src/report/${name} imports ${from}`);
   });
 });
