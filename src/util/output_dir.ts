@@ -33,13 +33,25 @@ function why(e: unknown): string {
 export function ensureWritableDir(dir: string, what = 'output directory'): void {
   const path = resolve(dir);
   if (existsSync(path) && !statSync(path).isDirectory()) throw new Error(`${what} ${path} is a file, not a directory`);
-  try {
-    mkdirSync(path, { recursive: true });
-  } catch (e) {
-    let parent = dirname(path);
-    while (!existsSync(parent) && parent !== dirname(parent)) parent = dirname(parent);
-    const blocker = existsSync(parent) && !statSync(parent).isDirectory() ? `: ${parent} is a file, not a directory` : '';
-    throw new Error(`cannot create ${what} ${path}${blocker || `: ${why(e)}`}`);
+  // One level at a time from the nearest existing ancestor: Node's recursive mkdir loops forever
+  // on some file systems (/proc).
+  const missing: string[] = [];
+  let parent = path;
+  while (!existsSync(parent) && parent !== dirname(parent)) {
+    missing.unshift(parent);
+    parent = dirname(parent);
+  }
+  if (missing.length && !statSync(parent).isDirectory())
+    throw new Error(`cannot create ${what} ${path}: ${parent} is a file, not a directory`);
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // ENOENT for a directory whose parent exists: a file system that creates nothing there (/proc).
+      const reason = code === 'ENOENT' ? `${dirname(dir)} does not allow creating directories (ENOENT)` : why(e);
+      throw new Error(`cannot create ${what} ${path}: ${reason}`);
+    }
   }
   const probe = join(path, `.acon-write-test.${process.pid}`);
   try {

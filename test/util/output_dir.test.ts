@@ -25,6 +25,10 @@ describe('output directory', () => {
       new RegExp(`cannot create output directory ${file}/sub: ${file} is a file, not a directory`),
     );
     assert.throws(() => ensureWritableDir('/sys/acon-test-out'), /cannot (create|write to) output directory \/sys\/acon-test-out: /);
+    assert.throws(
+      () => ensureWritableDir('/proc/acon-test/out'),
+      /cannot create output directory \/proc\/acon-test\/out: \/proc does not allow creating directories/,
+    );
     ensureWritableDir(join(dir, 'new', 'deeper'));
     assert.ok(existsSync(join(dir, 'new', 'deeper')));
     assert.deepEqual(readdirSync(join(dir, 'new', 'deeper')), []);
