@@ -198,8 +198,13 @@ function orderingStatement(ctx: Context): string {
         if (a === b) ties = true;
         else if (a > b) agree = false;
       }
-    const verdict = !agree ? 'Different order' : ties ? 'No contradiction, but ties here leave part of the order undecided,' : 'Same order';
-    line += ` Claimed by the paper (ImageNet): ${orderText(tieGroups(claimed, paper).map((g) => ({ names: g.map(name) })))}. ${verdict} for these ${claimed.length}.`;
+    const n = claimed.length;
+    const verdict = !agree
+      ? `Different order for these ${n}.`
+      : ties
+        ? `No pair of these ${n} is in the opposite order, but the ties leave part of the order undecided.`
+        : `Same order for these ${n}.`;
+    line += ` Claimed by the paper (ImageNet): ${orderText(tieGroups(claimed, paper).map((g) => ({ names: g.map(name) })))}. ${verdict}`;
   }
   if (measured.some((s) => s.error.half === null))
     return `${line} Some activations have a single seed, so the order is not tested statistically.`;

@@ -227,7 +227,7 @@ describe('renderReport', () => {
     assert.doesNotMatch(summary, /ReLU 9\.00% &lt; Swish|Swish 9\.00% &lt; ReLU|Different order/);
     assert.match(
       summary,
-      /Claimed by the paper \(ImageNet\): ACON-C &lt; Swish &lt; ReLU\. No contradiction, but ties here leave part of the order undecided, for these 3\./,
+      /Claimed by the paper \(ImageNet\): ACON-C &lt; Swish &lt; ReLU\. No pair of these 3 is in the opposite order, but the ties leave part of the order undecided\./,
     );
     for (const run of r.runs) run.finalTestError = 0.09;
     assert.match(sectionOf(renderReport(r), 'summary'), /Observed here \(mean final test error\): all 3 tie at 9\.00%\./);
