@@ -5,7 +5,7 @@
  */
 import { layerCurves, summarizeLayer } from '../src/report/activation_layers.js';
 import type { LineSeries } from '../src/report/svg.js';
-import type { ActivationLayerRecord } from '../src/train/results.js';
+import type { ActivationLayerRecord } from '../src/results/schema.js';
 import { drawLineChart, htmlLegend, linspace } from './charts.js';
 
 const XS = linspace(-4, 4, 81);

@@ -10,7 +10,7 @@ import 'acon';
 import { activationStyles } from '../src/report/activations.js';
 import { summarizeLayer } from '../src/report/activation_layers.js';
 import { inspectActivations } from '../src/train/inspect.js';
-import { parseResults, type ActivationLayerRecord } from '../src/train/results.js';
+import { parseResults, type ActivationLayerRecord } from '../src/results/schema.js';
 import { chooseBackend } from './backend.js';
 import { drawBarChart, drawLineChart } from './charts.js';
 import { loadSample } from './data.js';

@@ -1,6 +1,16 @@
 /**
- * A small, dependency-free parser for `--flag value`, `--flag=value` and boolean `--flag` options,
- * driven by a table of flag specs that also renders `--help`. Errors name the flag.
+ * The command-line flag parser every `acon` command uses: `--flag value`, `--flag=value`, and
+ * boolean `--flag` / `--flag=true` / `--flag=false`, driven by a table of flag specs that also
+ * renders `--help`. It alone decides every flag: commands read the returned values, never `argv`.
+ *
+ * API (stable; commands in src/cli/<command>.ts use it as is):
+ * - `FlagSpec`: `{ name, kind, help, default?, value?, choices?, min?, max?, above?, below? }`;
+ *   `kind` is `'string' | 'int' | 'number' | 'bool' | 'list'` (list: comma-separated strings).
+ *   Bounds apply to int and number flags: `min`/`max` inclusive, `above`/`below` exclusive.
+ * - `parseFlags(argv, specs, command)` → `ParsedFlags` (flag name → value, or its default; a bool
+ *   flag not given is its default, `undefined` unless set). Throws `UsageError` naming the flag.
+ * - `renderHelp(usage, description, specs)` → the `--help` text.
+ * - `UsageError`: the message is ready to print (it starts with `acon <command>:`); exit code 2.
  */
 export type FlagKind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
@@ -12,6 +22,14 @@ export interface FlagSpec {
   /** Placeholder shown in help, e.g. `DIR`. */
   value?: string;
   choices?: readonly string[];
+  /** Inclusive lower bound (int, number). */
+  min?: number;
+  /** Inclusive upper bound (int, number). */
+  max?: number;
+  /** Exclusive lower bound (int, number). */
+  above?: number;
+  /** Exclusive upper bound (int, number). */
+  below?: number;
 }
 
 export type ParsedFlags = Record<string, string | number | boolean | string[] | undefined>;
@@ -45,14 +63,20 @@ export function parseFlags(argv: string[], specs: FlagSpec[], command: string): 
 function convert(command: string, spec: FlagSpec, value: string): string | number | string[] {
   const bad = (what: string) => new UsageError(`acon ${command}: --${spec.name} ${what}, got '${value}'`);
   switch (spec.kind) {
-    case 'int': {
-      const n = Number(value);
-      if (!Number.isInteger(n)) throw bad('must be an integer');
-      return n;
-    }
+    case 'int':
     case 'number': {
-      const n = Number(value);
-      if (value.trim() === '' || !Number.isFinite(n)) throw bad('must be a number');
+      // Number('') and Number(' ') are 0: a blank value is not a number.
+      const n = value.trim() === '' ? NaN : Number(value);
+      if (spec.kind === 'int' ? !Number.isInteger(n) : !Number.isFinite(n))
+        throw bad(spec.kind === 'int' ? 'must be an integer' : 'must be a number');
+      const range = describeRange(spec);
+      if (
+        (spec.min !== undefined && n < spec.min) ||
+        (spec.max !== undefined && n > spec.max) ||
+        (spec.above !== undefined && !(n > spec.above)) ||
+        (spec.below !== undefined && !(n < spec.below))
+      )
+        throw bad(`must be ${range}`);
       return n;
     }
     case 'list': {
@@ -67,6 +91,16 @@ function convert(command: string, spec: FlagSpec, value: string): string | numbe
       if (spec.choices && !spec.choices.includes(value)) throw bad(`must be one of ${spec.choices.join(', ')}`);
       return value;
   }
+}
+
+/** The bounds of a numeric flag in words: "≥ 1", "> 0", "in [0, 1)". */
+function describeRange(spec: FlagSpec): string {
+  const lo = spec.min !== undefined ? { v: spec.min, open: false } : spec.above !== undefined ? { v: spec.above, open: true } : undefined;
+  const hi = spec.max !== undefined ? { v: spec.max, open: false } : spec.below !== undefined ? { v: spec.below, open: true } : undefined;
+  if (lo && hi) return `in ${lo.open ? '(' : '['}${lo.v}, ${hi.v}${hi.open ? ')' : ']'}`;
+  if (lo) return `${lo.open ? '>' : '≥'} ${lo.v}`;
+  if (hi) return `${hi.open ? '<' : '≤'} ${hi.v}`;
+  return 'a number';
 }
 
 export function renderHelp(usage: string, description: string, specs: FlagSpec[]): string {

@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend, NODE_BACKENDS } from '../node/backend.js';
 import { LINEAR_SHARPNESS, summarizeLayer, type LayerSummary, type Spread } from '../report/activation_layers.js';
 import { grouped, sig3 } from '../report/format.js';
-import type { ActivationLayerRecord } from '../train/results.js';
+import type { ActivationLayerRecord } from '../results/schema.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec } from './args.js';
 import { disposeCheckpoint, readCheckpoint, splitPositionals, type CheckpointTensor } from './checkpoint_input.js';
 

@@ -2,6 +2,11 @@
  * Training progress for the terminal: one redrawn status line (run, epoch, step, loss, images/s,
  * ETA) when stderr is a TTY, plain log lines otherwise (one per epoch, and every `every` steps).
  */
+import { formatDuration } from '../util/duration.js';
+
+/** Kept for importers of this module; the formatter lives in src/util/duration.ts. */
+export { formatDuration };
+
 export interface ProgressSink {
   /** `fraction`: share of the whole job done; `etaSeconds`: time left for the whole job. */
   step(p: {
@@ -17,15 +22,6 @@ export interface ProgressSink {
   }): void;
   line(text: string): void;
   done(): void;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600),
-    m = Math.floor((s % 3600) / 60),
-    r = s % 60;
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
 }
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, every = 50): ProgressSink {

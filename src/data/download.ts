@@ -33,8 +33,13 @@ export interface DownloadOptions {
   baseUrl?: string;
   /** Expected checksums of the four `.gz` files; default `FASHION_MNIST_CHECKSUMS`. */
   checksums?: Record<FileRole, Checksum>;
-  /** Per-request time limit; default 5 minutes. */
+  /** Per-request time limit, body included; default 5 minutes. */
   timeoutMs?: number;
+  /**
+   * How long a mirror may take to answer a request (the response headers) before the next one is
+   * tried; default `ACON_DOWNLOAD_TIMEOUT` seconds from the environment, else 30 s.
+   */
+  answerTimeoutMs?: number;
   /** Progress messages. */
   log?(message: string): void;
 }
@@ -56,14 +61,42 @@ export async function downloadFashionMnist(dir: string, opts: DownloadOptions = 
   return files;
 }
 
+/** Environment variable: seconds a mirror may take to answer (`DownloadOptions.answerTimeoutMs`). */
+export const DOWNLOAD_TIMEOUT_ENV = 'ACON_DOWNLOAD_TIMEOUT';
+const DEFAULT_ANSWER_MS = 30_000;
+
+function answerTimeout(opts: DownloadOptions): number {
+  if (opts.answerTimeoutMs !== undefined) return opts.answerTimeoutMs;
+  const env = process.env[DOWNLOAD_TIMEOUT_ENV];
+  if (env === undefined || env.trim() === '') return DEFAULT_ANSWER_MS;
+  const seconds = Number(env);
+  if (!(seconds > 0)) throw new Error(`${DOWNLOAD_TIMEOUT_ENV} must be a number of seconds > 0, got '${env}'`);
+  return seconds * 1000;
+}
+
+/** `fetch(url)`, failing with a message naming `mirror` if no answer (headers) comes within `answerMs`. */
+async function fetchAnswered(url: string, mirror: string, answerMs: number, totalMs: number): Promise<Response> {
+  const silent = new AbortController();
+  const timer = setTimeout(() => silent.abort(), answerMs);
+  try {
+    return await fetch(url, { signal: AbortSignal.any([silent.signal, AbortSignal.timeout(totalMs)]) });
+  } catch (e) {
+    if (silent.signal.aborted) throw new Error(`no answer from the mirror ${mirror} within ${answerMs / 1000} s`);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The first copy of `name` from `mirrors` whose checksum matches; the error lists every failure. */
 async function fetchVerified(name: string, mirrors: string[], expected: Checksum, opts: DownloadOptions): Promise<Uint8Array> {
   const failures: string[] = [];
+  const answerMs = answerTimeout(opts);
   for (const mirror of mirrors) {
     const url = new URL(name, mirror.endsWith('/') ? mirror : `${mirror}/`).href;
     opts.log?.(`downloading ${url}`);
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 300_000) });
+      const res = await fetchAnswered(url, mirror, answerMs, opts.timeoutMs ?? 300_000);
       if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
       const actual = createHash(expected.algorithm).update(bytes).digest('hex');

@@ -1,5 +1,6 @@
 /** The four files of an MNIST-style data set under their standard names, plain or gzipped. */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** File names without the optional `.gz`, as published for MNIST and Fashion-MNIST. */
@@ -24,9 +25,28 @@ export function filesIn(dir: string): { files: DataFiles; missing: [] } | { file
   const files: Partial<DataFiles> = {};
   const missing: string[] = [];
   for (const role of FILE_ROLES) {
-    const found = [FILE_STEMS[role], `${FILE_STEMS[role]}.gz`].map((name) => join(dir, name)).find((p) => existsSync(p));
+    const candidates = [FILE_STEMS[role], `${FILE_STEMS[role]}.gz`].map((name) => join(dir, name));
+    const found = candidates.find(isFile);
+    const notFile = candidates.find((p) => existsSync(p));
     if (found) files[role] = found;
-    else missing.push(`${FILE_STEMS[role]}[.gz]`);
+    else missing.push(notFile ? `${FILE_STEMS[role]}[.gz] (${notFile} is a directory, not a file)` : `${FILE_STEMS[role]}[.gz]`);
   }
   return missing.length ? { files: undefined, missing } : { files: files as DataFiles, missing: [] };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fingerprint of a data set: SHA-256 over the hex SHA-256 digests of the four files' bytes
+ * (train images, train labels, test images, test labels), joined by newlines.
+ */
+export function hashDataFiles(files: DataFiles): string {
+  const digests = FILE_ROLES.map((role) => createHash('sha256').update(readFileSync(files[role])).digest('hex'));
+  return createHash('sha256').update(digests.join('\n')).digest('hex');
 }

@@ -21,8 +21,11 @@ export interface ResNetArgs {
 
 const EXPANSION = 4;
 
+/** Blocks per stage when `blocks` is not given. */
+export const DEFAULT_BLOCKS: readonly number[] = [2, 2, 2];
+
 export function buildResNet(args: ResNetArgs): tfl.LayersModel {
-  const { activation, widths = [16, 32, 64], blocks = [2, 2, 2], inputShape = [28, 28, 1], numClasses = 10 } = args;
+  const { activation, widths = [16, 32, 64], blocks = [...DEFAULT_BLOCKS], inputShape = [28, 28, 1], numClasses = 10 } = args;
   if (widths.length !== blocks.length) throw new Error(`resnet: widths [${widths}] and blocks [${blocks}] must have the same length`);
   const conv = (x: T, filters: number, kernelSize: number, strides: number, name: string) =>
     tfl.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, name }).apply(x) as T;

@@ -37,8 +37,11 @@ export function shuffleNetWidths(m: number): number[] {
   return [24, ...[48, 96, 192].map((c) => 2 * Math.max(4, Math.round((c * m) / 0.5 / 2))), 512];
 }
 
+/** Blocks per stage when `stageRepeats` is not given (the paper's ShuffleNetV2). */
+export const DEFAULT_STAGE_REPEATS: readonly number[] = [4, 8, 4];
+
 export function buildShuffleNetV2(args: ShuffleNetArgs): tfl.LayersModel {
-  const { activation, widthMultiplier = 0.5, stageRepeats = [4, 8, 4], inputShape = [28, 28, 1], numClasses = 10 } = args;
+  const { activation, widthMultiplier = 0.5, stageRepeats = [...DEFAULT_STAGE_REPEATS], inputShape = [28, 28, 1], numClasses = 10 } = args;
   const widths = shuffleNetWidths(widthMultiplier);
   if (stageRepeats.length !== 3 || stageRepeats.some((r) => !Number.isInteger(r) || r < 1))
     throw new Error(`shufflenet: stageRepeats must be 3 positive integers, got [${stageRepeats}]`);

@@ -2,7 +2,7 @@
  * What each learned ACON layer became: its parameters per channel, its curves f(x) and f'(x)
  * (from the float64 reference math), and how far it switches — the paper's "activate or not".
  */
-import type { ActivationLayerRecord } from '../train/results.js';
+import type { ActivationLayerRecord } from '../results/schema.js';
 import { aconC, aconCDerivative, switchSharpness } from '../math/acon.js';
 import { mean, median } from './stats.js';
 

@@ -45,12 +45,3 @@ export function si(v: number): string {
     if (Math.abs(v) >= div) return `${(v / div).toPrecision(3)} ${unit}`;
   return String(Math.round(v));
 }
-
-/** Seconds as "45 s", "3 min 20 s" or "1 h 05 min". */
-export function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return MISSING;
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}

@@ -4,12 +4,13 @@
  * `summary`, `curves`, `layers`, `beta-distribution`, `family`. A section whose data is missing
  * says so in a sentence instead of drawing an empty figure.
  */
-import type { ActivationLayerRecord, ResultsFile, RunRecord } from '../train/results.js';
+import { SETTING_FIELDS, SETTING_NAMES, type ActivationLayerRecord, type ResultsFile, type RunRecord } from '../results/schema.js';
 import { DERIVATIVE_OVERSHOOT, aconC, aconCDerivative, aconCDerivativeBounds } from '../math/acon.js';
 import { activationStyles, type ActivationStyle } from './activations.js';
 import { LINEAR_SHARPNESS, layerCurves, summarizeLayer, type LayerSummary, type Spread } from './activation_layers.js';
 import { escapeXml as esc } from './escape.js';
-import { duration, fixed, grouped, pct, si, sig3 } from './format.js';
+import { fixed, grouped, pct, si, sig3 } from './format.js';
+import { formatDuration } from '../util/duration.js';
 import { activationNames, epochStats, runsOf, summarizeActivation, type ActivationSummary } from './runs.js';
 import { median } from './stats.js';
 import { barChart, distributionChart, lineChart, renderSvg, smallMultiples, type Figure, type LineSeries } from './svg.js';
@@ -95,18 +96,25 @@ function color(ctx: Context, activation: string): string {
 
 function summarySection(ctx: Context): string {
   const { config: c, environment: e } = ctx.results;
+  const NOT_RECORDED = 'not recorded (older results.json)';
+  const setting = (v: unknown) => (v === undefined ? NOT_RECORDED : Array.isArray(v) ? v.join(', ') : String(v));
+  const executions = [...new Set(ctx.results.runs.map((r) => `${r.backend}, ${r.workers} worker${r.workers === 1 ? '' : 's'}`))];
+  const d = c.data;
   const rows: [string, string][] = [
-    ['Model', c.model + (c.widthMultiplier !== undefined ? ` (width × ${c.widthMultiplier})` : '')],
     ['Activations', ctx.names.map((a) => label(ctx, a)).join(', ')],
     ['Seeds', c.seeds.join(', ')],
-    ['Epochs', String(c.epochs)],
+    ...SETTING_NAMES.filter((n) => !(n === 'widthMultiplier' && c.model !== 'shufflenet' && c[n] === undefined)).map(
+      (n): [string, string] => [SETTING_FIELDS[n].label, setting(c[n])],
+    ),
     [
-      'Optimiser',
-      `SGD, batch ${c.batchSize}, lr ${c.learningRate}, momentum ${c.momentum}, weight decay ${c.weightDecay}, label smoothing ${c.labelSmoothing}`,
+      'Data',
+      `${d.source}: ${grouped(d.trainCount)} training, ${grouped(d.testCount)} test images` +
+        (d.perClass ? ` (the first ${d.perClass.train} training and ${d.perClass.test} test images of each class)` : ''),
     ],
-    ['Data', `${c.data.source}: ${grouped(c.data.trainCount)} training, ${grouped(c.data.testCount)} test images`],
-    ['Backend', `${e.backend}, ${e.workers} worker${e.workers === 1 ? '' : 's'}`],
+    ['Data files (SHA-256)', d.sha256 ?? NOT_RECORDED],
+    ['Backend', executions.length ? executions.join('; ') : '—'],
     ['Machine', `Node ${e.node}, ${e.cpus}`],
+    ['acon', `${e.version ?? 'version not recorded'}${e.commit ? `, commit ${e.commit}` : ''}`],
   ];
   const config = `<table class="config">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
   const bestMean = Math.min(...ctx.summaries.filter((s) => s.error.n > 0).map((s) => s.error.mean));
@@ -121,7 +129,7 @@ function summarySection(ctx: Context): string {
       return (
         `<tr${s.error.mean === bestMean ? ' class="best"' : ''}><th><span class="swatch" style="background:${color(ctx, s.activation)}"></span>${esc(label(ctx, s.activation))}</th>` +
         `<td class="num">${err}</td><td class="num">${esc(best)}</td><td class="num">${grouped(s.params)}</td><td class="num">${si(s.flops)}</td>` +
-        `<td class="num">${grouped(s.imagesPerSec)}</td><td class="num">${duration(s.wallSeconds)}</td>` +
+        `<td class="num">${grouped(s.imagesPerSec)}</td><td class="num">${formatDuration(s.wallSeconds)}</td>` +
         `<td class="num ref">${style?.paperTop1 !== undefined ? style.paperTop1.toFixed(1) : '—'}</td></tr>`
       );
     })
@@ -138,18 +146,65 @@ ${table}
 <p class="verdict">${esc(orderingStatement(ctx))}</p>`;
 }
 
+/**
+ * The activations as an order of mean errors (as printed, 2 decimals): "A 9.00% < B 9.50%", with
+ * ties (equal printed values) said as such: "A = B 9.00% (tie)".
+ */
+function orderText(groups: { names: string[]; value?: string }[]): string {
+  return groups
+    .map((g) => {
+      const who = g.names.join(' = ');
+      const value = g.value === undefined ? '' : ` ${g.value}`;
+      return g.names.length > 1 ? `${who}${value} (tie)` : `${who}${value}`;
+    })
+    .join(' < ');
+}
+
+/** Consecutive items with the same `key`, in order. */
+function tieGroups<T>(items: T[], key: (t: T) => string | number): T[][] {
+  const groups: T[][] = [];
+  for (const it of items) {
+    const last = groups.at(-1);
+    if (last && key(last[0]) === key(it)) last.push(it);
+    else groups.push([it]);
+  }
+  return groups;
+}
+
 /** One line: the order of mean errors observed here, the paper's order, whether they agree. */
 function orderingStatement(ctx: Context): string {
   const measured = ctx.summaries.filter((s) => s.error.n > 0).sort((a, b) => a.error.mean - b.error.mean);
   if (measured.length < 2) return 'Fewer than two activations have results: no ordering to compare.';
   const name = (s: ActivationSummary) => ctx.styles.get(s.activation)?.label ?? s.activation;
-  const observed = measured.map((s) => `${name(s)} ${pct(s.error.mean)}%`).join(' < ');
+  const shown = (s: ActivationSummary) => `${pct(s.error.mean)}%`;
+  const observedGroups = tieGroups(measured, shown);
+  const observed = orderText(observedGroups.map((g) => ({ names: g.map(name), value: shown(g[0]) })));
+  const paper = (s: ActivationSummary) => ctx.styles.get(s.activation)!.paperTop1!;
   const inPaper = measured.filter((s) => ctx.styles.get(s.activation)?.paperTop1 !== undefined);
-  const claimed = [...inPaper].sort((a, b) => ctx.styles.get(a.activation)!.paperTop1! - ctx.styles.get(b.activation)!.paperTop1!);
-  let line = `Observed here (mean final test error, best first): ${observed}.`;
+  const claimed = [...inPaper].sort((a, b) => paper(a) - paper(b));
+  const allTied = observedGroups.length === 1;
+  let line = allTied
+    ? `Observed here (mean final test error): all ${measured.length} tie at ${shown(measured[0])}.`
+    : `Observed here (mean final test error, best first): ${observed}.`;
   if (claimed.length >= 2) {
-    const same = claimed.every((s, i) => s === inPaper[i]);
-    line += ` Claimed by the paper (ImageNet): ${claimed.map(name).join(' < ')}. ${same ? 'Same order' : 'Different order'} for these ${claimed.length}.`;
+    // Same order: every pair the paper orders strictly is ordered the same way here, with no tie.
+    const rank = new Map(tieGroups(inPaper, shown).flatMap((g, i) => g.map((s) => [s, i] as const)));
+    let agree = true,
+      ties = false;
+    for (let i = 0; i < claimed.length; i++)
+      for (let j = i + 1; j < claimed.length; j++) {
+        if (paper(claimed[i]) === paper(claimed[j])) continue;
+        const [a, b] = [rank.get(claimed[i])!, rank.get(claimed[j])!];
+        if (a === b) ties = true;
+        else if (a > b) agree = false;
+      }
+    const n = claimed.length;
+    const verdict = !agree
+      ? `Different order for these ${n}.`
+      : ties
+        ? `No pair of these ${n} is in the opposite order, but the ties leave part of the order undecided.`
+        : `Same order for these ${n}.`;
+    line += ` Claimed by the paper (ImageNet): ${orderText(tieGroups(claimed, paper).map((g) => ({ names: g.map(name) })))}. ${verdict}`;
   }
   if (measured.some((s) => s.error.half === null))
     return `${line} Some activations have a single seed, so the order is not tested statistically.`;
@@ -206,6 +261,24 @@ function spreadCell(s: Spread): string {
   return `${sig3(s.median)} <span class="range">[${sig3(s.min)}, ${sig3(s.max)}]</span>`;
 }
 
+const KIND_LABELS: Record<ActivationLayerRecord['kind'], string> = {
+  AconA: 'ACON-A',
+  AconB: 'ACON-B',
+  AconC: 'ACON-C',
+  MetaAconC: 'Meta-ACON',
+};
+
+/** A layer's kind as the paper names it, e.g. "Meta-ACON, β per channel". */
+function kindLabel(layer: ActivationLayerRecord): string {
+  return KIND_LABELS[layer.kind] + (layer.granularity ? `, β per ${layer.granularity}` : '');
+}
+
+/** How the per-sample median β varies, in words: equal medians are said to be equal. */
+function medianSpread(medians: number[]): string {
+  const [lo, hi] = [sig3(Math.min(...medians)), sig3(Math.max(...medians))];
+  return lo === hi ? `here the median β is ${lo} for every sample shown` : `here the median β ranges from ${lo} to ${hi}`;
+}
+
 function layersSection(ctx: Context): string {
   const kinds = ctx.names
     .map((a) => ({ activation: a, run: shownRun(ctx, a) }))
@@ -219,7 +292,7 @@ function layersSection(ctx: Context): string {
       ? `the run of seed ${seeds[0]}`
       : `one run each (${kinds.map((k) => `${esc(label(ctx, k.activation))}: seed ${k.run.seed}`).join(', ')})`;
   const intro = `<p>For each activation with learned parameters, ${shown}.
-<b>Activate or not:</b> a channel's <i>sharpness</i> is |σ(z) − σ(−z)| at z = β(p1 − p2)·3 (<code>switchSharpness</code>): 0 means f is the straight line (p1 + p2)x/2 on [−3, 3] (not activated), 1 means f is max(p1x, p2x) (activated).
+<b>Activate or not:</b> a channel's <i>sharpness</i> is |σ(z) − σ(−z)| at z = β(p1 − p2)·3 : 0 means f is the straight line (p1 + p2)x/2 on [−3, 3] (not activated), 1 means f is max(p1x, p2x) (activated).
 Channels with sharpness &lt; ${LINEAR_SHARPNESS} count as linear.${kinds.some((k) => k.run.layers.some((l) => l.kind === 'MetaAconC')) ? ' For Meta-ACON, β is the generated β averaged over the test samples.' : ''}</p>`;
   const categories = [...new Set(kinds.flatMap((k) => k.summaries.map((s) => s.layer.index)))].sort((a, b) => a - b);
   const bars = (key: 'meanSharpness' | 'linearFraction', title: string) =>
@@ -248,7 +321,7 @@ function layerKind(ctx: Context, activation: string, run: RunRecord, summaries: 
   const rows = summaries
     .map(
       (s) =>
-        `<tr><td>L${s.layer.index}</td><td class="name">${esc(s.layer.name)}</td><td>${esc(s.layer.kind + (s.layer.granularity ? ` (${s.layer.granularity})` : ''))}</td><td class="num">${s.channels}</td>` +
+        `<tr><td>L${s.layer.index}</td><td class="name">${esc(s.layer.name)}</td><td>${esc(kindLabel(s.layer))}</td><td class="num">${s.channels}</td>` +
         `<td class="num">${spreadCell(s.p1)}</td><td class="num">${spreadCell(s.p2)}</td><td class="num">${spreadCell(s.beta)}</td>` +
         `<td class="num">${s.meanSharpness.toFixed(2)}</td><td class="num">${pct(s.linearFraction, 0)}%</td></tr>`,
     )
@@ -339,7 +412,7 @@ function betaSection(ctx: Context): string {
     ? `ACON-C's β is a learned constant, identical for every sample (median ${sig3(median(acon.layer.beta))}, layer ${esc(acon.layer.name)}).`
     : 'There is no ACON-C run to compare with.';
   return `<p>The paper's figure: β of every channel of the last activation layer, for ${perSample.length} random test samples. ${aconText}
-Meta-ACON generates β from each input, so its distribution moves from sample to sample: here the median β ranges from ${sig3(Math.min(...medians))} to ${sig3(Math.max(...medians))}.</p>
+Meta-ACON generates β from each input, so its distribution can move from sample to sample: ${medianSpread(medians)}.</p>
 ${figure(fig, 'β distribution of ACON-C vs Meta-ACON over test samples', 'Dots: channels (at most 200 per box, evenly spaced in rank); box: quartiles; thick line: median; whiskers: min and max.')}`;
 }
 

@@ -1,5 +1,5 @@
 /** Aggregation of the runs of `results.json` over seeds: per activation and per epoch. */
-import type { EpochRecord, ResultsFile, RunRecord } from '../train/results.js';
+import type { EpochRecord, ResultsFile, RunRecord } from '../results/schema.js';
 import { mean, meanCI, type MeanCI } from './stats.js';
 
 /** Activations in the order of the config, then any others that have runs. */

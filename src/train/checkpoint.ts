@@ -6,14 +6,14 @@
  * Format: the 8 bytes `ACONCKPT`, a uint32 (little-endian) header length, the JSON header, then the
  * float32 arrays named in the header, in order, each starting at a 4-byte-aligned offset.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic_file.js';
 
 const MAGIC = 'ACONCKPT';
 
 export interface CheckpointHeader {
   version: 1;
-  /** Identifies the run's settings; a checkpoint of other settings is not resumed. */
+  /** Identifies the run's settings (JSON of `RunIdentity`); a checkpoint of other settings is not resumed. */
   runKey: string;
   /** Number of completed epochs. */
   epoch: number;
@@ -68,4 +68,25 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
   if (off !== buf.length) bad(`${buf.length - off} unexpected trailing bytes`);
   const { arrays: _names, ...header } = parsed;
   return { header, arrays };
+}
+
+/** The header of a checkpoint without reading its arrays; undefined if the file does not exist. */
+export function readCheckpointHeader(path: string): CheckpointHeader | undefined {
+  if (!existsSync(path)) return undefined;
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(MAGIC.length + 4);
+    if (readSync(fd, head, 0, head.length, 0) < head.length || head.toString('latin1', 0, MAGIC.length) !== MAGIC)
+      throw new Error(`checkpoint ${path}: not an acon checkpoint (bad magic)`);
+    const json = Buffer.alloc(head.readUInt32LE(MAGIC.length));
+    if (readSync(fd, json, 0, json.length, head.length) < json.length) throw new Error(`checkpoint ${path}: truncated header`);
+    try {
+      const { arrays: _names, ...header } = JSON.parse(json.toString('utf8')) as CheckpointHeader & { arrays: unknown };
+      return header;
+    } catch {
+      throw new Error(`checkpoint ${path}: header is not valid JSON`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

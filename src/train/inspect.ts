@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { MetaAconC } from '../layers/index.js';
-import type { ActivationLayerRecord } from './results.js';
+import type { ActivationLayerRecord } from '../results/schema.js';
 
 const ACON_KINDS = ['AconA', 'AconB', 'AconC', 'MetaAconC'] as const;
 type AconKind = (typeof ACON_KINDS)[number];

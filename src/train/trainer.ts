@@ -14,9 +14,16 @@ import { countMacs } from '../models/flops.js';
 import type { ModelFactoryOptions } from '../models/factory.js';
 import { batchOrder } from '../data/batches.js';
 import type { ModelName } from '../models/index.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { inspectActivations } from './inspect.js';
-import type { EpochRecord, RunRecord } from './results.js';
+import {
+  SETTING_NAMES,
+  settingsDifferences,
+  type DataRecord,
+  type EpochRecord,
+  type RunRecord,
+  type TrainingSettings,
+} from '../results/schema.js';
 
 /** A split of the data: images normalised, `[count, ...imageShape]` row-major, labels 0..classes−1. */
 export interface ImageSplit {
@@ -26,20 +33,21 @@ export interface ImageSplit {
   imageShape: [number, number, number];
 }
 
-export interface RunSettings {
+/** One run's settings: the recorded training settings, the activation and seed, and how to execute it. */
+export interface RunSettings extends TrainingSettings {
   model: ModelName;
   activation: string;
-  widthMultiplier?: number;
-  repeats?: number[];
   seed: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  momentum: number;
-  weightDecay: number;
-  labelSmoothing: number;
+  /** Data-parallel replicas; does not change the numbers (see DataParallelTrainer). */
   workers: number;
   backend?: NodeBackendName;
+}
+
+/** The data a run trains on, with the fingerprint of its files when known (`DataRecord.sha256`). */
+export interface RunData {
+  train: ImageSplit;
+  test: ImageSplit;
+  sha256?: string;
 }
 
 export interface StepProgress {
@@ -54,8 +62,15 @@ export interface StepProgress {
 export interface RunOptions {
   /** Where this run's checkpoint lives; no checkpoints without it. */
   checkpointPath?: string;
-  /** Continue from the checkpoint if there is one for the same settings. */
+  /** Continue from the checkpoint if there is one (it must be for the same settings). */
   resume?: boolean;
+  /**
+   * Start afresh over an existing checkpoint. Without it, a checkpoint that is not resumed (no
+   * `resume`, or other settings) is an error naming it and what differs: it is never silently lost.
+   */
+  overwrite?: boolean;
+  /** When aborted, the run stops after the current step with a `TrainingInterrupted` error. */
+  signal?: AbortSignal;
   /** Where to save the trained model (model.json + weights.bin). */
   modelDir?: string;
   /** Stop after this many epochs in this call (the rest can be resumed); for tests of resume. */
@@ -107,47 +122,89 @@ export function evaluate(
   return { loss: lossSum / n, error: wrong / n };
 }
 
-/** A string that changes whenever anything that shapes the run's numbers changes (not the backend). */
-export function runKey(s: RunSettings, data: { train: ImageSplit; test: ImageSplit }): string {
-  const {
-    model,
-    activation,
-    widthMultiplier,
-    repeats,
-    seed,
-    epochs,
-    batchSize,
-    learningRate,
-    momentum,
-    weightDecay,
-    labelSmoothing,
-    workers,
-  } = s;
-  return JSON.stringify({
-    model,
-    activation,
-    widthMultiplier,
-    repeats,
-    seed,
-    epochs,
-    batchSize,
-    learningRate,
-    momentum,
-    weightDecay,
-    labelSmoothing,
-    workers,
-    train: data.train.count,
-    test: data.test.count,
-  });
+/** What identifies a run's numbers: its training settings, activation, seed and data (not the backend or workers). */
+export interface RunIdentity extends Partial<TrainingSettings> {
+  activation: string;
+  seed: number;
+  data: Pick<DataRecord, 'trainCount' | 'testCount' | 'sha256'>;
 }
 
-export async function trainRun(
-  settings: RunSettings,
-  data: { train: ImageSplit; test: ImageSplit },
-  opts: RunOptions = {},
-): Promise<RunRecord> {
+export function runIdentity(s: RunSettings, data: RunData): RunIdentity {
+  const settings = Object.fromEntries(SETTING_NAMES.map((k) => [k, s[k]]));
+  return {
+    ...settings,
+    activation: s.activation,
+    seed: s.seed,
+    data: { trainCount: data.train.count, testCount: data.test.count, ...(data.sha256 ? { sha256: data.sha256 } : {}) },
+  };
+}
+
+/** A string that changes whenever anything that shapes the run's numbers changes (not the backend, not the workers). */
+export function runKey(s: RunSettings, data: RunData): string {
+  return JSON.stringify(runIdentity(s, data));
+}
+
+/** A checkpoint's run key as an identity; keys of acon 0.1 (flat `train`/`test` counts, `workers`) are read too. */
+function parseRunKey(key: string): Partial<RunIdentity> {
+  try {
+    const k = JSON.parse(key) as Partial<RunIdentity> & { train?: number; test?: number };
+    return k.data ? k : { ...k, data: { trainCount: k.train!, testCount: k.test! } };
+  } catch {
+    return {};
+  }
+}
+
+/** How the checkpoint written for `stored` differs from a run of `current`, e.g. `--lr 0.1 (was 0.05)`. */
+export function identityDifferences(stored: Partial<RunIdentity>, current: RunIdentity): string[] {
+  const diff = settingsDifferences(stored, current);
+  if (stored.activation !== undefined && stored.activation !== current.activation)
+    diff.unshift(`activation ${current.activation} (was ${stored.activation})`);
+  if (stored.seed !== undefined && stored.seed !== current.seed) diff.unshift(`seed ${current.seed} (was ${stored.seed})`);
+  return diff;
+}
+
+/** Thrown by `trainRun` when its `signal` aborts: the last checkpoint (if any) is intact. */
+export class TrainingInterrupted extends Error {
+  constructor(
+    readonly activation: string,
+    readonly seed: number,
+    /** Epochs saved in the checkpoint. */
+    readonly epochsSaved: number,
+    readonly checkpointPath?: string,
+  ) {
+    super(
+      `${activation} seed ${seed}: interrupted; ${epochsSaved} epoch${epochsSaved === 1 ? '' : 's'} saved${checkpointPath ? ` in ${checkpointPath}` : ''}`,
+    );
+  }
+}
+
+/**
+ * What stands in the way of starting the run with this checkpoint path: `undefined` if nothing
+ * (no checkpoint, a resumable one with `resume`, or `overwrite`), else the reason, naming the
+ * checkpoint and what differs.
+ */
+export function checkpointConflict(
+  path: string,
+  identity: RunIdentity,
+  opts: { resume?: boolean; overwrite?: boolean },
+): string | undefined {
+  if (opts.overwrite) return undefined;
+  const header = readCheckpointHeader(path);
+  if (!header) return undefined;
+  const what = `${path} holds ${header.epoch} trained epoch${header.epoch === 1 ? '' : 's'}`;
+  if (!opts.resume) return `${what}: pass --resume to continue it, or --overwrite to start again and lose it`;
+  const stored = parseRunKey(header.runKey);
+  if (header.runKey === JSON.stringify(identity)) return undefined;
+  const diff = identityDifferences(stored, identity);
+  if (diff.length === 0) return undefined;
+  return `${what} of other settings: ${diff.join(', ')}; run with the same settings to resume, or pass --overwrite to start again and lose it`;
+}
+
+export async function trainRun(settings: RunSettings, data: RunData, opts: RunOptions = {}): Promise<RunRecord> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const { epochs, batchSize, seed } = settings;
+  const conflict = opts.checkpointPath && checkpointConflict(opts.checkpointPath, runIdentity(settings, data), opts);
+  if (conflict) throw new Error(conflict);
   if (!(Number.isInteger(batchSize) && batchSize >= 2))
     throw new Error(`batch size must be an integer ≥ 2 (BatchNorm needs 2 values), got ${batchSize}`);
   if (batchSize > data.train.count) throw new Error(`batch size ${batchSize} is larger than the ${data.train.count} training images`);
@@ -183,21 +240,20 @@ export async function trainRun(
     let records: EpochRecord[] = [];
     let trainSeconds = 0,
       wallBefore = 0;
-    if (opts.resume && opts.checkpointPath) {
+    if (opts.resume && !opts.overwrite && opts.checkpointPath) {
       const ckpt = readCheckpoint(opts.checkpointPath);
-      if (ckpt && ckpt.header.runKey === key) {
+      if (ckpt) {
         trainer.restore(ckpt.arrays);
         records = ckpt.header.meta.records as EpochRecord[];
         trainSeconds = ckpt.header.meta.trainSeconds as number;
         wallBefore = ckpt.header.meta.wallSeconds as number;
         log(`resumed ${settings.activation} seed ${seed} after epoch ${ckpt.header.epoch} from ${opts.checkpointPath}`);
-      } else if (ckpt) {
-        log(`not resuming from ${opts.checkpointPath}: it was written for other settings`);
       }
     }
     const wallStart = performance.now();
     const lastEpoch = Math.min(epochs, records.length + (opts.stopAfterEpochs ?? epochs));
     for (let epoch = records.length; epoch < lastEpoch; epoch++) {
+      if (opts.signal?.aborted) throw new TrainingInterrupted(settings.activation, seed, records.length, opts.checkpointPath);
       const order = batchOrder(data.train.count, { seed, epoch });
       const t0 = performance.now();
       let lossSum = 0,
@@ -208,6 +264,11 @@ export async function trainRun(
         const { x, y } = gather(data.train, order.subarray(step * batchSize, (step + 1) * batchSize));
         const loss = await trainer.step(x, y, { learningRate: lr });
         tf.dispose([x, y]);
+        if (opts.signal) {
+          // Let the event loop deliver signals (Ctrl-C): a step on one thread only yields to microtasks.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (opts.signal.aborted) throw new TrainingInterrupted(settings.activation, seed, records.length, opts.checkpointPath);
+        }
         if (!Number.isFinite(loss))
           throw new Error(`${settings.activation} seed ${seed}: training diverged (loss ${loss}) at epoch ${epoch + 1} step ${step + 1}`);
         lossSum += loss;
@@ -252,6 +313,8 @@ export async function trainRun(
     return {
       activation: settings.activation,
       seed,
+      backend: tf.getBackend(),
+      workers: settings.workers,
       epochs: records,
       finalTestError: records.length ? records[records.length - 1].testError : NaN,
       params: model.countParams(),

@@ -3,7 +3,7 @@
  * then rename it over the target, so a reader (or a crash) sees either the old or the new file,
  * never a partial one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
@@ -30,4 +30,38 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** The temporary file name `writeFileAtomic` uses: `.<name>.<pid>.<ms>.tmp`. */
+const TEMPORARY = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+/** Whether the process `pid` is running on this machine (a process of another user counts). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files that writers killed mid-write left in `dir` (those whose process is
+ * gone); returns their names. A missing directory has none.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMPORARY.exec(name);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadFashionMnist } from '../../src/data/dataset.js';
 import { downloadFashionMnist, type Checksum } from '../../src/data/download.js';
@@ -82,5 +82,22 @@ describe('download from a mirror', () => {
     await assert.rejects(downloadFashionMnist(join(tmp.dir, 'refused'), { baseUrl: `http://127.0.0.1:${port}/`, checksums: checksums('md5') }),
       /: fetch failed \(.*ECONNREFUSED.*\)$/);
     assert.ok(!existsSync(join(tmp.dir, '404')) && !existsSync(join(tmp.dir, 'refused')));
+  });
+
+  it('a mirror that accepts the connection but never answers times out with a message naming it', { timeout: 20_000 }, async () => {
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => void sockets.push(socket));
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const mirror = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/fm/`;
+    try {
+      const started = performance.now();
+      await assert.rejects(downloadFashionMnist(join(tmp.dir, 'silent'), { baseUrl: mirror, checksums: checksums('md5'), answerTimeoutMs: 300 }),
+        new RegExp(`${mirror}train-images-idx3-ubyte\\.gz: no answer from the mirror ${mirror} within 0\\.3 s`));
+      assert.ok(performance.now() - started < 10_000);
+      assert.ok(!existsSync(join(tmp.dir, 'silent')));
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => silent.close(ok));
+    }
   });
 });

@@ -2,7 +2,7 @@
  * A realistic synthetic `results.json` for the report tests: four activations × seeds × epochs,
  * ACON-C and Meta-ACON layers with per-channel parameters, β for 7 test samples.
  */
-import type { ActivationLayerRecord, ResultsFile, RunRecord } from '../../src/train/results.js';
+import type { ActivationLayerRecord, ResultsFile, RunRecord } from '../../src/results/schema.js';
 import { rng } from '../helpers/random.js';
 
 /** Final test errors (fractions) per activation, one per seed: the numbers the tests check. */
@@ -69,6 +69,8 @@ function run(activation: string, seed: number, finalTestError: number, epochs: n
   return {
     activation,
     seed,
+    backend: 'wasm',
+    workers: 4,
     epochs: records,
     finalTestError,
     params: 220_000 + (kind === 'AconC' ? 768 : kind === 'MetaAconC' ? 6_144 : 0),
@@ -91,11 +93,12 @@ export function makeResults(o: FixtureOptions = {}): ResultsFile {
   const seeds = [...(o.seeds ?? [1, 2, 3])];
   const epochs = o.epochs ?? 6;
   return {
-    version: 1,
+    version: 2,
     createdAt: '2025-01-01T12:00:00.000Z',
     config: {
       model: 'shufflenetv2-mini',
       widthMultiplier: 0.5,
+      repeats: [1, 2, 1],
       activations,
       seeds,
       epochs,
@@ -104,9 +107,19 @@ export function makeResults(o: FixtureOptions = {}): ResultsFile {
       momentum: 0.9,
       weightDecay: 4e-5,
       labelSmoothing: 0.1,
-      data: { source: 'fashion-mnist (idx files)', trainCount: 60_000, testCount: 10_000 },
+      data: {
+        source: 'fashion-mnist (idx files)',
+        trainCount: 60_000,
+        testCount: 10_000,
+        sha256: '5c2a1b0e9f3d4c6b7a8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a',
+      },
     },
-    environment: { backend: 'wasm', workers: 4, node: 'v20.20.2', cpus: '8 × Example CPU @ 3.0GHz' },
+    environment: {
+      node: 'v20.20.2',
+      cpus: '8 × Example CPU @ 3.0GHz',
+      version: '0.2.0',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+    },
     runs: activations.flatMap((a) => seeds.map((s, i) => run(a, s, (FINAL_ERRORS[a] ?? [0.1])[i % 3], epochs))),
   };
 }

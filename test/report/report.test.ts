@@ -9,7 +9,7 @@ import { channelParams, layerCurves, summarizeLayer } from '../../src/report/act
 import { renderReport, writeReport } from '../../src/report/index.js';
 import { mean, meanCI, median, quantile, sampleStd, studentTCentralProbability, studentTCritical } from '../../src/report/stats.js';
 import { lineChart, niceTicks, renderSvg } from '../../src/report/svg.js';
-import type { ActivationLayerRecord, ResultsFile } from '../../src/train/results.js';
+import type { ActivationLayerRecord, ResultsFile } from '../../src/results/schema.js';
 import { FINAL_ERRORS, makeResults } from './fixture.js';
 import { wellFormednessErrors } from './html_check.js';
 
@@ -219,6 +219,32 @@ describe('renderReport', () => {
     assert.match(renderReport(r), /ReLU 5\.00% &lt; Meta-ACON.*Different order for these 4\./);
   });
 
+  it('ties are said as ties, not as a strict order, and do not count as a different order', () => {
+    const r = makeResults({ activations: ['relu', 'swish', 'aconC'] });
+    for (const run of r.runs) run.finalTestError = run.activation === 'aconC' ? 0.08 : 0.09;
+    const summary = sectionOf(renderReport(r), 'summary');
+    assert.match(summary, /best first\): ACON-C 8\.00% &lt; ReLU = Swish 9\.00% \(tie\)\./);
+    assert.doesNotMatch(summary, /ReLU 9\.00% &lt; Swish|Swish 9\.00% &lt; ReLU|Different order/);
+    assert.match(
+      summary,
+      /Claimed by the paper \(ImageNet\): ACON-C &lt; Swish &lt; ReLU\. No pair of these 3 is in the opposite order, but the ties leave part of the order undecided\./,
+    );
+    for (const run of r.runs) run.finalTestError = 0.09;
+    assert.match(sectionOf(renderReport(r), 'summary'), /Observed here \(mean final test error\): all 3 tie at 9\.00%\./);
+  });
+
+  it('says equal medians of β as equal, and uses no internal names', () => {
+    const r = makeResults();
+    const meta = r.runs.find((run) => run.activation === 'metaAconC' && run.seed === 1)!;
+    const last = meta.layers.at(-1)!;
+    last.betaPerSample = last.betaPerSample!.map((b) => b.map(() => 0.5));
+    const out = renderReport(r);
+    assert.match(sectionOf(out, 'beta-distribution'), /here the median β is 0\.5 for every sample shown/);
+    assert.doesNotMatch(out, /ranges from 0\.5 to 0\.5/);
+    assert.doesNotMatch(out, /switchSharpness/);
+    assert.match(sectionOf(html, 'beta-distribution'), /here the median β ranges from \S+ to \S+\./);
+  });
+
   it('one seed: "n=1" and no interval', () => {
     const one = renderReport(makeResults({ seeds: [7] }));
     const row = errorRow(one, 'ReLU');
@@ -315,8 +341,8 @@ describe('writeReport', () => {
   it('rejects a bad results.json and writes nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'acon-report-'));
     dirs.push(dir);
-    await writeFile(join(dir, 'results.json'), JSON.stringify({ ...makeResults(), version: 2 }));
-    await assert.rejects(writeReport(join(dir, 'results.json'), join(dir, 'report.html')), /results\.json: version must be 1/);
+    await writeFile(join(dir, 'results.json'), JSON.stringify({ ...makeResults(), version: 3 }));
+    await assert.rejects(writeReport(join(dir, 'results.json'), join(dir, 'report.html')), /results\.json: version must be 1 or 2/);
     assert.deepEqual(await readdir(dir), ['results.json']);
   });
 });
