@@ -66,7 +66,7 @@ describe('acon convert: the official ShuffleNetV2 0.5x ACON .pth', { skip: !(pth
 
   it('--to-tfjs: tf.loadLayersModel reads the directory and gives the PyTorch logits (≤ 1e-4 relative)', async () => {
     const json = JSON.parse(readFileSync(join(dir, 'tfjs', 'model.json'), 'utf8'));
-    const weights = readFileSync(join(dir, 'tfjs', 'weights.bin'));
+    const weights = readFileSync(join(dir, 'tfjs', json.weightsManifest[0].paths[0]));
     const model = await tfl.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology,
