@@ -4,13 +4,14 @@
  *
  * Replaced: standalone `Activation` ('relu' / 'swish') and `ReLU` layers (without maxValue), which
  * become the ACON layer under the same name; and the `activation` field of dense and conv layers,
- * which becomes 'linear', followed by a new ACON layer named `<layer>_acon`.
+ * which becomes 'linear', followed by a new ACON layer named `<layer>_acon`. Layers inside a nested
+ * model are kept as they are.
  *
  * `init: 'preserve'` starts each new activation within `tolerance` (default 1e-3) of the old one:
  * - Swish x·σ(x) → p1 = 1, p2 = 0, β = 1 (ACON-C, ACON-B with p = 0, ACON-A with β = 1): the same
  *   function (equal up to float32 rounding).
- *   Meta-ACON-C gets p1 = 1, p2 = 0 and a generator whose output is σ(20) = 1 in float32 (bn2 γ = 0,
- *   β = 20; without BN, fc2 = 0 with bias 20), so β = 1 exactly in float32.
+ *   Meta-ACON-C gets p1 = 1, p2 = 0 and a generator whose output is σ(20) (bn2 γ = 0, β = 20), which
+ *   is 1 in float32.
  * - ReLU → p1 = 1, p2 = 0 (p = 0), β = c/tolerance. Then f(x) − max(x, 0) = −|x|·σ(−β|x|), and
  *   sup_x |x|·σ(−β|x|) = c/β with c = max_u u·σ(−u) = u* − 1 = 0.27846454…, u* = 1 + e^(−u*)
  *   (at β·|x| = u*), so |f − relu| ≤ tolerance everywhere (plus float32 rounding of f).
@@ -108,10 +109,8 @@ function preserve(layer: tfl.layers.Layer, to: AconifyTarget, old: OldActivation
   const beta = old === 'swish' ? 1 : RELU_GAP_CONSTANT / tolerance;
   const generatorOut = 20; // σ(20) rounds to 1 in float32
   const values: Record<string, number> = { p1: 1, p2: 0, p: 0, beta };
+  if (to === 'metaAconC') Object.assign(values, { 'bn2/gamma': 0, 'bn2/beta': generatorOut });
   const own = (w: tfl.LayerVariable) => w.originalName.slice(layer.name.length + 1);
-  const hasBn2 = layer.weights.some((w) => own(w) === 'bn2/gamma');
-  if (to === 'metaAconC')
-    Object.assign(values, hasBn2 ? { 'bn2/gamma': 0, 'bn2/beta': generatorOut } : { 'fc2/kernel': 0, 'fc2/bias': generatorOut });
   const weights = layer.weights.map((w) => {
     const value = values[own(w)];
     return value === undefined ? w.read().clone() : tf.fill(w.shape as number[], value);

@@ -7,18 +7,21 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it, before, after } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { interop, zoo } from '../../src/index.js';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { SHARED_INTEROP, sharedFile } from '../interop/fixtures.js';
 
-const DIR = fileURLToPath(new URL('../../../shared/interop/zoo/', import.meta.url));
-const NAMES = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => f.slice(0, -'.json'.length))
-  .sort();
+const ZOO_DIR = sharedFile('zoo');
+const DIR = `${ZOO_DIR}/`;
+const NAMES = ZOO_DIR
+  ? readdirSync(ZOO_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length))
+      .sort()
+  : [];
 
 interface Spec {
   build: { zoo: 'shuffleNetV2' | 'resnet' } & Record<string, unknown>;
@@ -43,7 +46,9 @@ function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
 const bytesOf = (t: tf.Tensor) => new Uint8Array((t.dataSync() as Float32Array).slice().buffer);
 
 describe('official checkpoints', () => {
-  it('../shared/interop/zoo has checkpoints to test', () => assert.ok(NAMES.length >= 2, `found ${NAMES.join(', ')}`));
+  it('../shared/interop/zoo has checkpoints to test', { skip: ZOO_DIR ? false : `${SHARED_INTEROP}/zoo is absent` }, () =>
+    assert.ok(NAMES.length >= 2, `found ${NAMES.join(', ')}`),
+  );
 
   for (const name of NAMES) {
     const spec = JSON.parse(readFileSync(`${DIR}${name}.json`, 'utf8')) as Spec;
