@@ -16,9 +16,6 @@ export default defineConfig({
   resolve: {
     alias: {
       acon: here('../src/index.ts'),
-      // src/data/idx.ts reads files in Node; the page only calls its parsers on bytes it fetched.
-      'node:fs': here('node_stub.ts'),
-      'node:zlib': here('node_stub.ts'),
     },
   },
   build: {

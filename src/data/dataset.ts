@@ -2,7 +2,8 @@
  * Fashion-MNIST in memory: 28×28 grey images as uint8 (normalised on the way to a tensor, see
  * `normalize`) with labels 0..9, from whichever source `findFashionMnist` picks.
  */
-import { readIdxPair, IdxFormatError } from './idx.js';
+import { IdxFormatError } from './idx.js';
+import { readIdxPair } from './idx_file.js';
 import { findFashionMnist, type DataSource, type FindOptions } from './sources.js';
 
 export const IMAGE_SIZE = 28;

@@ -1,10 +1,9 @@
 /**
  * The idx file format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/): a big-endian
  * header (magic number, then one uint32 per dimension) followed by the data, here unsigned bytes.
- * Files may be gzipped (detected by the magic bytes 1f 8b). Every error names the file.
+ * Browser-safe: it parses bytes; gzipped files are decompressed first (`idx_file.ts` in Node, a
+ * `DecompressionStream` in a page). Every error names the file.
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 
 /** idx magic numbers: 0x0000 0x08 (unsigned byte) then the number of dimensions. */
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -35,18 +34,15 @@ export class IdxFormatError extends Error {
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 const KIND: Record<number, string> = { [IDX_IMAGES_MAGIC]: 'an idx3 images file', [IDX_LABELS_MAGIC]: 'an idx1 labels file' };
 
-/**
- * The bytes, or their gunzipped contents if they start with the gzip magic 1f 8b, as a plain
- * Uint8Array view (not a Buffer).
- */
-export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
-  const plain = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return plain(bytes);
-  try {
-    return plain(gunzipSync(bytes));
-  } catch (e) {
-    throw new IdxFormatError(file, `corrupt gzip data (${(e as Error).message})`);
-  }
+/** Whether the bytes start with the gzip magic 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** The bytes as a plain Uint8Array view (not a Buffer); gzipped bytes are an error naming the file. */
+function plainIdx(bytes: Uint8Array, file: string): Uint8Array {
+  if (isGzip(bytes)) throw new IdxFormatError(file, 'is gzipped: decompress it before parsing');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Checks the magic number and reads the `ndim` dimensions after it. */
@@ -73,34 +69,24 @@ function checkLength(data: Uint8Array, file: string, dims: number[], headerBytes
   throw new IdxFormatError(file, `${problem}: header says ${dims.join('×')} = ${expected} bytes of ${what}, file has ${actual}`);
 }
 
-/** Parses an idx3 images file (gzipped or not). */
+/** Parses an idx3 images file. */
 export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {
-  const data = maybeGunzip(bytes, file);
+  const data = plainIdx(bytes, file);
   const [count, rows, cols] = readHeader(data, file, IDX_IMAGES_MAGIC, 3);
   if (rows === 0 || cols === 0) throw new IdxFormatError(file, `bad image size ${rows}×${cols}`);
   checkLength(data, file, [count, rows, cols], 16, 'pixels');
   return { count, rows, cols, pixels: data.subarray(16) };
 }
 
-/** Parses an idx1 labels file (gzipped or not); every label must be below `numClasses`. */
+/** Parses an idx1 labels file; every label must be below `numClasses`. */
 export function parseIdxLabels(bytes: Uint8Array, file: string, numClasses = 10): IdxLabels {
-  const data = maybeGunzip(bytes, file);
+  const data = plainIdx(bytes, file);
   const [count] = readHeader(data, file, IDX_LABELS_MAGIC, 1);
   checkLength(data, file, [count], 8, 'labels');
   const labels = data.subarray(8);
   const bad = labels.findIndex((l) => l >= numClasses);
   if (bad >= 0) throw new IdxFormatError(file, `label ${labels[bad]} at index ${bad} is out of range 0..${numClasses - 1}`);
   return { count, labels };
-}
-
-/** Reads and parses an images file and a labels file that must describe the same number of items. */
-export function readIdxPair(imagesFile: string, labelsFile: string, numClasses = 10): { images: IdxImages; labels: IdxLabels } {
-  const images = parseIdxImages(readFileSync(imagesFile), imagesFile);
-  const labels = parseIdxLabels(readFileSync(labelsFile), labelsFile, numClasses);
-  if (images.count !== labels.count) {
-    throw new IdxFormatError(imagesFile, `has ${images.count} images but ${labelsFile} has ${labels.count} labels`);
-  }
-  return { images, labels };
 }
 
 /** Encodes an idx3 images file (not gzipped). */

@@ -12,5 +12,6 @@ export { downloadFashionMnist, FASHION_MNIST_MIRRORS, FASHION_MNIST_CHECKSUMS } 
 export type { Checksum, DownloadOptions } from './download.js';
 export { FILE_STEMS, FILE_ROLES, filesIn } from './files.js';
 export type { DataFiles, FileRole } from './files.js';
-export { parseIdxImages, parseIdxLabels, readIdxPair, encodeIdxImages, encodeIdxLabels, maybeGunzip, IdxFormatError, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
+export { parseIdxImages, parseIdxLabels, encodeIdxImages, encodeIdxLabels, isGzip, IdxFormatError, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx.js';
+export { readIdxPair, maybeGunzip } from './idx_file.js';
 export type { IdxImages, IdxLabels } from './idx.js';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeIdxImages, encodeIdxLabels, IdxFormatError, parseIdxImages, parseIdxLabels, readIdxPair } from '../../src/data/idx.js';
+import { encodeIdxImages, encodeIdxLabels, IdxFormatError, parseIdxImages, parseIdxLabels } from '../../src/data/idx.js';
+import { maybeGunzip, readIdxPair } from '../../src/data/idx_file.js';
 import { tempDir, tinyImages } from './fixtures.js';
 
 const NAME = 'train-images-idx3-ubyte.gz';
@@ -31,7 +32,7 @@ describe('idx images', () => {
 
   it('parses the same file gzipped (detected by its magic bytes, whatever the name)', () => {
     const plain = imagesFile(7);
-    const parsed = parseIdxImages(gzipSync(plain), 'no-extension');
+    const parsed = parseIdxImages(maybeGunzip(gzipSync(plain), 'no-extension'), 'no-extension');
     assert.equal(parsed.count, 7);
     assert.deepEqual(parsed.pixels, plain.subarray(16));
   });
@@ -39,7 +40,7 @@ describe('idx images', () => {
   it('rejects a truncated file, saying how many bytes the header promised', () => {
     const bytes = imagesFile(2).subarray(0, 16 + 1000);
     throwsIdx(() => parseIdxImages(bytes, NAME), `${NAME}: truncated: header says 2×28×28 = 1568 bytes of pixels, file has 1000`);
-    throwsIdx(() => parseIdxImages(gzipSync(bytes), NAME), `${NAME}: truncated: header says 2×28×28 = 1568 bytes of pixels, file has 1000`);
+    throwsIdx(() => parseIdxImages(maybeGunzip(gzipSync(bytes), NAME), NAME), `${NAME}: truncated: header says 2×28×28 = 1568 bytes of pixels, file has 1000`);
   });
 
   it('rejects a file shorter than its header', () => {
@@ -61,7 +62,12 @@ describe('idx images', () => {
   it('rejects zero-sized images and corrupt gzip data', () => {
     throwsIdx(() => parseIdxImages(imagesFile(0, 0, 28), NAME), `${NAME}: bad image size 0×28`);
     const gz = gzipSync(imagesFile(3));
-    assert.throws(() => parseIdxImages(gz.subarray(0, gz.length - 100), NAME), /^IdxFormatError: train-images-idx3-ubyte\.gz: corrupt gzip data \(.+\)$/);
+    assert.throws(() => maybeGunzip(gz.subarray(0, gz.length - 100), NAME), /^IdxFormatError: train-images-idx3-ubyte\.gz: corrupt gzip data \(.+\)$/);
+  });
+
+  it('the browser-safe parsers refuse gzipped bytes, naming the file', () => {
+    throwsIdx(() => parseIdxImages(gzipSync(imagesFile(1)), NAME), `${NAME}: is gzipped: decompress it before parsing`);
+    throwsIdx(() => parseIdxLabels(gzipSync(encodeIdxLabels(new Uint8Array(3))), 'l.gz'), 'l.gz: is gzipped: decompress it before parsing');
   });
 });
 
@@ -69,7 +75,7 @@ describe('idx labels', () => {
   it('parses plain and gzipped labels', () => {
     const labels = Uint8Array.from([9, 0, 3, 3, 7]);
     for (const bytes of [encodeIdxLabels(labels), gzipSync(encodeIdxLabels(labels))]) {
-      const parsed = parseIdxLabels(bytes, 'labels');
+      const parsed = parseIdxLabels(maybeGunzip(bytes, 'labels'), 'labels');
       assert.equal(parsed.count, 5);
       assert.deepEqual(parsed.labels, labels);
     }
