@@ -88,14 +88,17 @@ const RULES: Record<string, (weight: string, shape: number[], layer: tfl.layers.
   AconA: (w, s) => (w === 'beta' ? [w, perChannel(s)] : undefined),
   AconB: (w, s) => (w === 'p' || w === 'beta' ? [w, perChannel(s)] : undefined),
   AconC: (w, s) => (w === 'p1' || w === 'p2' || w === 'beta' ? [w, perChannel(s)] : undefined),
+  // channel: the official module; layer and pixel: acon's own generators, named as python/acon_torch writes them.
   MetaAconC: (w, s, layer) => {
-    const g = (layer as MetaAconC).granularity;
-    if (g !== 'channel')
-      throw new Error(`MetaAconC '${layer.name}': granularity '${g}' has no PyTorch counterpart in nmaac/acon (only 'channel')`);
     if (w === 'p1' || w === 'p2') return [w, perChannel(s)];
-    const m = /^(fc[12]|bn[12])\/(kernel|bias|gamma|beta|moving_mean|moving_variance)$/.exec(w);
+    const g = (layer as MetaAconC).granularity;
+    if (g === 'pixel' && (w === 'scale' || w === 'bias')) return [w, perChannel(s)];
+    const m = /^(fc[12]?|bn[12]?)\/(kernel|bias|gamma|beta|moving_mean|moving_variance)$/.exec(w);
     if (!m) return undefined;
-    if (m[1].startsWith('fc')) return m[2] === 'kernel' ? [`${m[1]}.weight`, kernelAs1x1Conv(s)] : [`${m[1]}.bias`, identity(s)];
+    if (m[1].startsWith('fc')) {
+      if (m[2] !== 'kernel') return [`${m[1]}.bias`, identity(s)];
+      return [`${m[1]}.weight`, g === 'channel' ? kernelAs1x1Conv(s) : transposed(s, [1, 0], [1, 0])];
+    }
     return [`${m[1]}.${NORM_KEYS[m[2]]}`, identity(s)];
   },
 };

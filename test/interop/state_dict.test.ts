@@ -160,6 +160,46 @@ describe('layouts of each layer class', () => {
     }
   });
 
+  it("MetaAconC 'layer' and 'pixel': the keys and shapes of python/acon_torch's modules, and a lossless round trip", () => {
+    const expected = {
+      layer: [
+        ['p1', [1, 16, 1, 1]],
+        ['p2', [1, 16, 1, 1]],
+        ['fc.weight', [1, 1]],
+        ['fc.bias', [1]],
+        ['bn.weight', [1]],
+        ['bn.bias', [1]],
+        ['bn.running_mean', [1]],
+        ['bn.running_var', [1]],
+      ],
+      pixel: [
+        ['p1', [1, 16, 1, 1]],
+        ['p2', [1, 16, 1, 1]],
+        ['scale', [1, 16, 1, 1]],
+        ['bias', [1, 16, 1, 1]],
+        ['bn.weight', [16]],
+        ['bn.bias', [16]],
+        ['bn.running_mean', [16]],
+        ['bn.running_var', [16]],
+      ],
+    } as const;
+    for (const granularity of ['layer', 'pixel'] as const) {
+      const model = tfl.sequential({ layers: [layers.metaAconC({ name: 'g/act', granularity, inputShape: [4, 4, 16] })] });
+      const sd = exportTorchStateDict(model);
+      assert.deepEqual(
+        Object.entries(sd)
+          .map(([k, t]) => [k, t.shape])
+          .sort(),
+        expected[granularity].map(([k, shape]) => [`g.act.${k}`, [...shape]]).sort(),
+        granularity,
+      );
+      const other = tfl.sequential({ layers: [layers.metaAconC({ name: 'g/act', granularity, inputShape: [4, 4, 16] })] });
+      assert.deepEqual(loadTorchStateDict(other, sd).missing, []);
+      other.weights.forEach((w, i) => assert.deepEqual(values(w), values(model.weights[i]), `${granularity}: ${w.name}`));
+      dispose(sd);
+    }
+  });
+
   it('ACON parameters saved as [C] or [1,C] load too; another channel count does not', () => {
     const model = tfl.sequential({ layers: [layers.aconA({ name: 'a', inputShape: [3] })] });
     for (const shape of [[3], [1, 3], [1, 3, 1, 1]]) {
