@@ -30,7 +30,13 @@ interface WebGLProgram {
 
 /** The parts of tfjs-backend-webgl's `MathBackendWebGL` used here. */
 interface WebGLBackendLike {
-  runWebGLProgram(program: WebGLProgram, inputs: TensorInfo[], outputDtype: 'float32'): TensorInfo;
+  runWebGLProgram(
+    program: WebGLProgram,
+    inputs: TensorInfo[],
+    outputDtype: 'float32',
+    customUniformValues?: number[][],
+    preventEagerUnpackingOfOutput?: boolean,
+  ): TensorInfo;
   disposeIntermediateTensorInfo(info: TensorInfo): void;
 }
 
@@ -71,11 +77,18 @@ function elementCode(gate: AconGate): string {
   }`;
 }
 
-/** GLSL reading the inputs of element (n, s, c). */
-function loadCode(L: AconCLayout): string {
+/**
+ * GLSL reading the inputs of element (n, s, c): x and dy from the output's own coordinates where
+ * the program's output is x-shaped; the parameters (p1, p2, β) unless `hoisted` already read them.
+ */
+function loadCode(L: AconCLayout, xy: 'atOut' | 'indexed', hoisted = { p: false, beta: false }): string {
   const pc = L.Cp === 1 ? '0' : 'c';
   const bIdx = [L.Nb === 1 ? '0' : 'n', L.Sb === 1 ? '0' : 's', L.Cb === 1 ? '0' : 'c'].join(', ');
-  return `float x = getX(n, s, c); float a = getP1(${pc}); float b = getP2(${pc}); float beta = getBeta(${bIdx});`;
+  return [
+    xy === 'atOut' ? 'float x = getXAtOutCoords();' : 'float x = getX(n, s, c);',
+    hoisted.p ? '' : `float a = getP1(${pc}); float b = getP2(${pc});`,
+    hoisted.beta ? '' : `float beta = getBeta(${bIdx});`,
+  ].join(' ');
 }
 
 function forwardProgram(L: AconCLayout, gate: AconGate): WebGLProgram {
@@ -86,7 +99,7 @@ function forwardProgram(L: AconCLayout, gate: AconGate): WebGLProgram {
   void main() {
     ivec3 o = getOutputCoords();
     int n = o.x, s = o.y, c = o.z;
-    ${loadCode(L)}
+    ${loadCode(L, 'atOut')}
     float y; vec4 grad;
     acon(x, a, b, beta, 0.0, y, grad);
     setOutput(y);
@@ -102,53 +115,53 @@ function dxProgram(L: AconCLayout, gate: AconGate): WebGLProgram {
   void main() {
     ivec3 o = getOutputCoords();
     int n = o.x, s = o.y, c = o.z;
-    ${loadCode(L)}
+    ${loadCode(L, 'atOut')}
     float y; vec4 grad;
-    acon(x, a, b, beta, getDy(n, s, c), y, grad);
+    acon(x, a, b, beta, getDyAtOutCoords(), y, grad);
     setOutput(grad.x);
   }`,
   };
 }
 
-/** GLSL of the flat gradient entry → its coordinates (on, os, oc). */
-function entryCoords(plan: GradientReduction, flat: string): string {
-  const [, Gs, Gc] = plan.out;
-  return `int on = ${flat} / ${Gs * Gc}, os = (${flat} / ${Gc}) % ${Gs}, oc = ${flat} % ${Gc};`;
-}
-
 /**
- * Pass 1: entry `o` of the gradient, chunk `p`: the sum of one term (component `which` of `grad`)
- * over reduced elements [p·chunk, min(R, (p+1)·chunk)). Output `[P, G]`, or the gradient's own
- * shape when P = 1.
+ * Pass 1 for the gradients that share one reduction `plan`: the texel of gradient entry o and
+ * chunk p sums, over reduced elements [p·chunk, min(R, (p+1)·chunk)), the terms `grad.yzw`
+ * (dp1, dp2, dβ) into one vec4, so the switch is computed once per element for all of them. The
+ * output is packed: logical shape [2P, 2G], texel (p, o) = its 2×2 block at (2p, 2o). Parameters
+ * that do not vary over the reduced elements are read once, outside the loop.
  */
-function termSumProgram(
-  L: AconCLayout,
-  gate: AconGate,
-  plan: GradientReduction,
-  which: 'y' | 'z' | 'w',
-  outputShape: number[],
-): WebGLProgram {
-  const [, Rs, Rc] = plan.red;
-  const coords = plan.P === 1 ? `int p = 0; ${flatOutputIndex(outputShape)}` : `ivec2 po = getOutputCoords(); int p = po.x; int o = po.y;`;
+function termSumProgram(L: AconCLayout, gate: AconGate, plan: GradientReduction): WebGLProgram & { packedOutput: boolean } {
+  const [, Gs, Gc] = plan.out,
+    [Rn, Rs, Rc] = plan.red;
+  const hoisted = {
+    p: L.Cp === 1 || Rc === 1,
+    beta: (L.Nb === 1 || Rn === 1) && (L.Sb === 1 || Rs === 1) && (L.Cb === 1 || Rc === 1),
+  };
+  const pc = L.Cp === 1 ? '0' : 'oc';
+  const bIdx = [L.Nb === 1 ? '0' : 'on', L.Sb === 1 ? '0' : 'os', L.Cb === 1 ? '0' : 'oc'].join(', ');
   return {
     variableNames: ['x', 'p1', 'p2', 'beta', 'dy'],
-    outputShape,
+    outputShape: [2 * plan.P, 2 * plan.G],
+    packedOutput: true,
     userCode: `${elementCode(gate)}
   void main() {
-    ${coords}
-    ${entryCoords(plan, 'o')}
-    float sum = 0.0;
+    ivec2 po = getOutputCoords();
+    int p = po.x / 2, o = po.y / 2;
+    int on = o / ${Gs * Gc}, os = (o / ${Gc}) % ${Gs}, oc = o % ${Gc};
+    ${hoisted.p ? `float a = getP1(${pc}); float b = getP2(${pc});` : ''}
+    ${hoisted.beta ? `float beta = getBeta(${bIdx});` : ''}
+    vec3 sum = vec3(0.0);
     int start = p * ${plan.chunk};
     for (int i = 0; i < ${plan.chunk}; i++) {
       int r = start + i;
       if (r >= ${plan.R}) break;
       int n = on + r / ${Rs * Rc}, s = os + (r / ${Rc}) % ${Rs}, c = oc + r % ${Rc};
-      ${loadCode(L)}
+      ${loadCode(L, 'indexed', hoisted)}
       float y; vec4 grad;
       acon(x, a, b, beta, getDy(n, s, c), y, grad);
-      sum += grad.${which};
+      sum += grad.yzw;
     }
-    setOutput(sum);
+    setOutput(vec4(sum, 0.0));
   }`,
   };
 }
@@ -159,35 +172,43 @@ function flatOutputIndex(shape: number[]): string {
   return `ivec3 oc3 = getOutputCoords(); int o = (oc3.x * ${shape[1]} + oc3.y) * ${shape[2]} + oc3.z;`;
 }
 
-/** Pass 2: the sum over the P partials of each entry, in the gradient's shape. */
-function partialSumProgram(plan: GradientReduction, outputShape: number[]): WebGLProgram {
+/** Pass 2: the sum over the P partials of entry o, lane `lane` of the packed pass-1 texels, in the gradient's shape. */
+function partialSumProgram(
+  plan: GradientReduction,
+  lane: 'x' | 'y' | 'z',
+  outputShape: number[],
+): WebGLProgram & { packedInputs: boolean } {
   return {
     variableNames: ['partials'],
     outputShape,
+    packedInputs: true,
     userCode: `
   void main() {
     ${flatOutputIndex(outputShape)}
     float sum = 0.0;
-    for (int p = 0; p < ${plan.P}; p++) sum += getPartials(p, o);
+    for (int p = 0; p < ${plan.P}; p++) sum += getPartials(2 * p, 2 * o).${lane};
     setOutput(sum);
   }`,
   };
 }
 
-function reduceTerm(
+function sameReduction(a: GradientReduction, b: GradientReduction): boolean {
+  return a.out.every((d, i) => d === b.out[i]) && a.chunk === b.chunk;
+}
+
+/** Pass 1 for `plan`, then pass 2 for each requested lane (x: dp1, y: dp2, z: dβ) into its shape. */
+function reduceTerms(
   backend: WebGLBackendLike,
   inputs: TensorInfo[],
   L: AconCLayout,
   gate: AconGate,
   plan: GradientReduction,
-  which: 'y' | 'z' | 'w',
-  shape: number[],
-): TensorInfo {
-  if (plan.P === 1) return backend.runWebGLProgram(termSumProgram(L, gate, plan, which, shape), inputs, 'float32');
-  const partials = backend.runWebGLProgram(termSumProgram(L, gate, plan, which, [plan.P, plan.G]), inputs, 'float32');
-  const out = backend.runWebGLProgram(partialSumProgram(plan, shape), [partials], 'float32');
+  lanes: ['x' | 'y' | 'z', number[]][],
+): TensorInfo[] {
+  const partials = backend.runWebGLProgram(termSumProgram(L, gate, plan), inputs, 'float32', undefined, true);
+  const outs = lanes.map(([lane, shape]) => backend.runWebGLProgram(partialSumProgram(plan, lane, shape), [partials], 'float32'));
   backend.disposeIntermediateTensorInfo(partials);
-  return out;
+  return outs;
 }
 
 function checkFloat32(kernel: string, inputs: Record<string, TensorInfo | undefined>): void {
@@ -213,12 +234,21 @@ function aconCBackwardWebGL(args: { inputs: AconCGradInputs; backend: unknown; a
   const inputs = [x, p1, p2, beta, dy];
   const pPlan = gradientReduction(L, 'p'),
     bPlan = gradientReduction(L, 'beta');
-  return [
-    backend.runWebGLProgram(dxProgram(L, gate), inputs, 'float32'),
-    reduceTerm(backend, inputs, L, gate, pPlan, 'y', p1.shape),
-    reduceTerm(backend, inputs, L, gate, pPlan, 'z', p2.shape),
-    reduceTerm(backend, inputs, L, gate, bPlan, 'w', beta.shape),
-  ];
+  const dx = backend.runWebGLProgram(dxProgram(L, gate), inputs, 'float32');
+  if (sameReduction(pPlan, bPlan)) {
+    const [dp1, dp2, dbeta] = reduceTerms(backend, inputs, L, gate, pPlan, [
+      ['x', p1.shape],
+      ['y', p2.shape],
+      ['z', beta.shape],
+    ]);
+    return [dx, dp1, dp2, dbeta];
+  }
+  const [dp1, dp2] = reduceTerms(backend, inputs, L, gate, pPlan, [
+    ['x', p1.shape],
+    ['y', p2.shape],
+  ]);
+  const [dbeta] = reduceTerms(backend, inputs, L, gate, bPlan, [['z', beta.shape]]);
+  return [dx, dp1, dp2, dbeta];
 }
 
 const configs: KernelConfig[] = [
