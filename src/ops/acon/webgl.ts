@@ -1,9 +1,10 @@
 /**
  * Fused ACON-C kernels for the tfjs `webgl` backend: GLSL programs run with
  * `backend.runWebGLProgram` (as tfjs's own unary/binary ops and PReLU). The forward is one pass;
- * the backward is one pass for dx and, per parameter gradient, one or two reduction passes
- * (`gpu_plan.ts`) that recompute the switch from x, so nothing is read back to the CPU and no
- * per-element gradient term is stored. Layout and formulas: `kernel_names.ts`.
+ * the backward is one pass for dx and a two-pass reduction (`gpu_plan.ts`) whose packed first
+ * pass sums dp1, dp2 and dβ together from x, so nothing is read back to the CPU and no
+ * per-element gradient term is stored (a second first pass for dβ only when β reduces over other
+ * axes than p1/p2). Layout and formulas: `kernel_names.ts`.
  *
  * GLSL promises no IEEE behaviour (SwiftShader and real GPUs differ), so the shader never calls
  * `exp` outside [−88, 0], treats 0·x as 0 (the limit of every product here, also for x = ±∞) and
