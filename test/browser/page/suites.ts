@@ -34,6 +34,8 @@ const SHAPES = [
   [2, 2, 3, 1],
   [1, 3, 2, 9],
   [1, 4, 4, 13],
+  // Enough elements per gradient entry (R = 1800 for p1, p2) for the GPU reductions' two passes.
+  [3, 25, 24, 3],
 ];
 
 async function values(t: tf.Tensor): Promise<Float32Array> {
