@@ -259,25 +259,95 @@ const propertyTests: TestCase[] = [
   },
 ];
 
-/** NaN in gives NaN out; ±∞ follows the limits (x → ±∞ with β(p1 − p2) > 0: y → p1·x, p2·x). */
+interface Limits {
+  y: number[];
+  dx: number[];
+  dp1: number[];
+  dp2: number[];
+  db: number[];
+}
+
+/** The kernels on x [1,1,C] with per-channel p1, p2, β (canonical layout) and dy (default 1). */
+async function kernelOutputs(gate: AconGate, x: number[], p1: number[], p2: number[], beta: number[], dy?: number[]): Promise<Limits> {
+  const C = x.length;
+  const ins = { x: tf.tensor(x, [1, 1, C]), p1: tf.tensor(p1), p2: tf.tensor(p2), beta: tf.tensor(beta, [1, 1, C]) };
+  const g = tf.tensor(dy ?? x.map(() => 1), [1, 1, C]);
+  const y = tf.engine().runKernel(ACON_C, ins, { gate }) as tf.Tensor;
+  const grads = tf.engine().runKernel(ACON_C_GRAD, { ...ins, dy: g }, { gate }) as tf.Tensor[];
+  const [yv, dx, dp1, dp2, db] = await Promise.all([y, ...grads].map(async (t) => Array.from(await values(t))));
+  tf.dispose([y, ...grads, ...Object.values(ins), g]);
+  return { y: yv, dx, dp1, dp2, db };
+}
+
+function checkLimits(actual: Limits, expected: Limits, what: string): void {
+  for (const key of Object.keys(expected) as (keyof Limits)[]) {
+    expected[key].forEach((e, i) => {
+      const a = actual[key][i];
+      const ok = Number.isNaN(e) ? Number.isNaN(a) : Number.isFinite(e) ? Math.abs(a - e) <= 1e-6 * (1 + Math.abs(e)) : a === e;
+      check(ok, `${what}: ${key}[${i}] is ${a}, expected ${e} (all: ${actual[key]})`);
+    });
+  }
+}
+
+/**
+ * Non-finite inputs (kernel_names.ts): a NaN reaches exactly the outputs it enters; x = ±∞ and
+ * β = ±∞ give the limits of y = x·(p1·g(z) + p2·g(−z)) and of its gradients, for both gates; huge
+ * finite parameters at x = 0 give 0.
+ */
 const nonFiniteTest: TestCase = {
-  name: 'NaN in gives NaN out, ±Inf follows the limits',
+  name: 'NaN in gives NaN out, ±Inf follows the limits (both gates, forward and backward)',
   run: async () => {
-    const x = tf.tensor([NaN, Infinity, -Infinity, 1, 2, 0], [6, 1]);
-    const p1 = tf.tensor([2]),
-      p2 = tf.tensor([0.5]);
-    const y = await values(ops.aconC(x, p1, p2, [1]));
-    check(Number.isNaN(y[0]), `NaN x: y = ${y[0]}`);
-    check(y[1] === Infinity && y[2] === -Infinity, `±Inf x: y = ${y[1]}, ${y[2]}`);
-    check(Number.isFinite(y[3]) && y[5] === 0, `finite x: y = ${y.slice(3)}`);
-    const yNanBeta = await values(ops.aconC(tf.tensor([1, 2], [2, 1]), p1, p2, [NaN]));
-    check(yNanBeta.every(Number.isNaN), `NaN β: y = ${yNanBeta}`);
-    const yZeroSlope = await values(ops.aconC(tf.tensor([Infinity, -Infinity], [2, 1]), [0], [0.5], [1]));
-    // p1 = 0 < p2: y → p2·x = +Inf as x → +Inf; as x → −Inf, y = x·p2·σ(−z) → 0 (σ(−z) decays exponentially).
-    check(yZeroSlope[0] === Infinity && yZeroSlope[1] === 0, `p1 = 0 at x = ±Inf: y = ${yZeroSlope} (limits +Inf, 0)`);
-    const dx = await values(tf.grad((v: tf.Tensor) => tf.sum(ops.aconC(v, p1, p2, [1])))(x));
-    check(Number.isNaN(dx[0]) && dx[1] === 2 && dx[2] === 0.5, `f' at NaN, ±Inf: ${dx.slice(0, 3)} (expected NaN, p1, p2)`);
-    tf.dispose([x, p1, p2]);
+    const INF = Infinity,
+      nan4 = [NaN, NaN, NaN, NaN];
+    for (const gate of ['sigmoid', 'hardSigmoid'] as const) {
+      const at = (x: number[], p1: number[], p2: number[], beta: number[], dy?: number[]) => kernelOutputs(gate, x, p1, p2, beta, dy);
+      const all = (v: number[]): Limits => ({ y: v, dx: v, dp1: v, dp2: v, db: v });
+      checkLimits(await at([1, -1, 0, 2], [1.2, 1.2, 1.2, 1.2], [-0.8, -0.8, -0.8, -0.8], nan4), all(nan4), `${gate}, β = NaN`);
+      // Channel 0 carries the NaN, channel 1 is ordinary (Swish at x = 1 for the sigmoid gate).
+      const one = await at([1, 1], [1, 1], [0, 0], [1, 1]);
+      const nanIn0 = (nanY: boolean): Limits => ({
+        y: [nanY ? NaN : 0, one.y[1]],
+        dx: [NaN, one.dx[1]],
+        dp1: [NaN, one.dp1[1]],
+        dp2: [NaN, one.dp2[1]],
+        db: [NaN, one.db[1]],
+      });
+      checkLimits(await at([NaN, 1], [1, 1], [0, 0], [1, 1]), nanIn0(true), `${gate}, x = NaN`);
+      checkLimits(await at([1, 1], [NaN, 1], [0, 0], [1, 1]), nanIn0(true), `${gate}, p1 = NaN`);
+      checkLimits(await at([1, 1], [1, 1], [NaN, 0], [1, 1]), nanIn0(true), `${gate}, p2 = NaN`);
+      checkLimits(await at([0, 1], [1, 1], [0, 0], [1, 1], [NaN, 1]), nanIn0(false), `${gate}, dy = NaN`);
+      checkLimits(
+        await at([-INF, INF], [1, 1], [0, 0], [1, 1]),
+        { y: [0, INF], dx: [0, 1], dp1: [0, INF], dp2: [-INF, 0], db: [0, 0] },
+        `${gate}, Swish at ±Inf`,
+      );
+      checkLimits(
+        await at([-INF, INF], [1, 1], [0.25, 0.25], [1, 1]),
+        { y: [-INF, INF], dx: [0.25, 1], dp1: [0, INF], dp2: [-INF, 0], db: [0, 0] },
+        `${gate}, p2 = 0.25 at ±Inf`,
+      );
+      checkLimits(
+        await at([-INF, INF], [1, 1], [0, 0], [-1, -1]),
+        { y: [-INF, 0], dx: [1, 0], dp1: [-INF, 0], dp2: [0, INF], db: [0, 0] },
+        `${gate}, β = −1 at ±Inf`,
+      );
+      const slope0 = gate === 'sigmoid' ? 0.25 : 1 / 6;
+      checkLimits(
+        await at([-INF, INF, 2], [1, 1, 1], [0.5, 0.5, 0.5], [0, 0, 0]),
+        { y: [-INF, INF, 1.5], dx: [0.75, 0.75, 0.75], dp1: [-INF, INF, 1], dp2: [-INF, INF, 1], db: [INF, INF, slope0] },
+        `${gate}, β = 0 at ±Inf`,
+      );
+      checkLimits(
+        await at([0, 2, -2], [1, 1, 1], [0.5, 0.5, 0.5], [INF, INF, -INF]),
+        { y: [0, 2, -2], dx: [0.75, 1, 1], dp1: [0, 2, -2], dp2: [0, 0, 0], db: [0, 0, 0] },
+        `${gate}, β = ±Inf`,
+      );
+      checkLimits(
+        await at([0, 0], [1e30, 1e30], [-1e30, -1e30], [1e30, -1e30]),
+        { y: [0, 0], dx: [0, 0], dp1: [0, 0], dp2: [0, 0], db: [0, 0] },
+        `${gate}, huge parameters at x = 0`,
+      );
+    }
   },
 };
 
