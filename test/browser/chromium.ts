@@ -21,6 +21,9 @@ const FLAGS = [
   '--enable-unsafe-swiftshader',
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',
+  // Chromium's own Vulkan on SwiftShader too: without it the GPU process has no shared-image backing for
+  // WebGPU canvas textures, so tfjs-webgpu's dataSync() (a canvas copy) reads zeros and loses the device.
+  '--use-vulkan=swiftshader',
 ];
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {

@@ -1,4 +1,20 @@
-import assert from 'node:assert/strict';
+/**
+ * Elementwise closeness checks for the tests, free of `node:` imports so the browser tests use
+ * the same code (failures throw an `Error` naming the worst element).
+ */
+
+/** Throws `message` unless `condition` holds. */
+export function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** Throws unless two shapes are equal, naming `what`. */
+export function checkShape(actual: readonly number[], expected: readonly number[], what: string): void {
+  check(
+    actual.length === expected.length && actual.every((d, i) => d === expected[i]),
+    `${what}: shape [${actual}], expected [${expected}]`,
+  );
+}
 
 /**
  * Elementwise |a − e| ≤ atol + rtol·|e|, with atol given absolutely or as a fraction of max|e|.
@@ -10,7 +26,7 @@ export function assertClose(
   what: string,
   opts: { rtol?: number; atol?: number; atolRel?: number } = {},
 ): void {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
+  check(actual.length === expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
   const rtol = opts.rtol ?? 1e-5;
   let maxAbs = 0;
   for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i])) maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
@@ -21,7 +37,7 @@ export function assertClose(
     const a = actual[i],
       e = expected[i];
     if (!Number.isFinite(e) || !Number.isFinite(a)) {
-      assert.ok(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)), `${what}[${i}]: got ${a}, expected ${e}`);
+      check(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)), `${what}[${i}]: got ${a}, expected ${e}`);
       continue;
     }
     const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
@@ -31,7 +47,7 @@ export function assertClose(
     }
   }
   if (worst >= 0)
-    assert.fail(
+    throw new Error(
       `${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} (|diff| ${Math.abs(actual[worst] - expected[worst])}, rtol ${rtol}, atol ${atol})`,
     );
 }

@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { aconCCpuKernels } from '../../src/ops/acon/cpu.js';
 import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
-import { registerAconCWasmKernels } from '../../src/ops/acon/wasm.js';
+import { aconWasmKernelKind, registerAconCWasmKernels } from '../../src/ops/acon/wasm.js';
 import { mulberry32 } from '../../src/util/random.js';
 
 const rng = mulberry32;
@@ -362,14 +362,15 @@ describe('AconC wasm SIMD kernels on extreme inputs', () => {
   });
 });
 
-describe('AconC wasm kernels on a heap the SIMD module cannot import', () => {
-  /** A minimal stand-in for BackendWasm whose memory is shared (as in the multithreaded build). */
-  function sharedHeapBackend() {
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
+describe('AconC wasm kernels on a shared heap (tfjs threaded build) and on a heap they cannot import', () => {
+  /** A minimal stand-in for BackendWasm; `shared`: its memory is shared and imported, as in the threaded build. */
+  function heapBackend(shared: boolean) {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared });
     const infos = new Map<object, { memoryOffset: number; shape: number[] }>();
     let top = 64;
     return {
-      wasm: { asm: { memory }, HEAPU8: new Uint8Array(memory.buffer) },
+      // The threaded build exposes its (imported) memory as wasmMemory; with neither, nothing can attach.
+      wasm: { asm: {}, wasmMemory: shared ? memory : undefined, HEAPU8: new Uint8Array(memory.buffer) },
       dataIdMap: { get: (dataId: object) => infos.get(dataId)! },
       makeOutput(shape: number[], dtype: 'float32', _offset?: number, values?: Float32Array): tf.TensorInfo {
         const size = shape.reduce((a, d) => a * d, 1),
@@ -392,10 +393,10 @@ describe('AconC wasm kernels on a heap the SIMD module cannot import', () => {
     };
   }
 
-  it('falls back to the JS loop (same results as the cpu kernels) instead of failing', async () => {
-    const k = randomCase('shared heap', 2, 3, 5, 5, [1, 1, 5], 4242);
+  async function runOnHeap(shared: boolean) {
+    const k = randomCase('heap', 2, 3, 5, 5, [1, 1, 5], 4242);
     const want = await runOn('cpu', k);
-    const backend = sharedHeapBackend();
+    const backend = heapBackend(shared);
     const t = (v: Float32Array, shape: number[]) => backend.makeOutput(shape, 'float32', undefined, v);
     const x = t(k.x, [k.N, k.S, k.C]),
       dy = t(k.dy, [k.N, k.S, k.C]),
@@ -406,9 +407,26 @@ describe('AconC wasm kernels on a heap the SIMD module cannot import', () => {
       tf.getKernel(name, 'wasm')!.kernelFunc({ inputs, backend: backend as never, attrs: {} });
     const y = run(ACON_C, { x, p1, p2, beta }) as tf.TensorInfo;
     const [dx, dp1, dp2, db] = run(ACON_C_GRAD, { x, p1, p2, beta, dy }) as tf.TensorInfo[];
-    assert.deepEqual(
-      [y, dx, dp1, dp2, db].map((o) => backend.values(o)),
-      [want.y, want.dx, want.dp1, want.dp2, want.db],
+    return {
+      kind: aconWasmKernelKind(backend),
+      got: [y, dx, dp1, dp2, db].map((o) => backend.values(o)),
+      want: [want.y, want.dx, want.dp1, want.dp2, want.db],
+    };
+  }
+
+  it('attaches the SIMD module (its shared-memory build) to a shared heap', async () => {
+    const { kind, got, want } = await runOnHeap(true);
+    assert.equal(kind, 'simd');
+    got.forEach((v, i) =>
+      v.forEach((g, j) =>
+        assert.ok(Math.abs(g - want[i][j]) <= 1e-5 * (1 + Math.abs(want[i][j])), `output ${i}[${j}]: ${g} vs ${want[i][j]}`),
+      ),
     );
+  });
+
+  it('falls back to the JS loop (same results as the cpu kernels) on a heap without an importable memory', async () => {
+    const { kind, got, want } = await runOnHeap(false);
+    assert.equal(kind, 'js');
+    assert.deepEqual(got, want);
   });
 });

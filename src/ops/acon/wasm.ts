@@ -16,7 +16,7 @@ import {
   type TensorInfo,
   type TypedArray,
 } from '@tensorflow/tfjs-core';
-import { wasmBase64 } from '../simd/acon.wasm.generated.js';
+import { wasmBase64, wasmSharedBase64 } from '../simd/acon.wasm.generated.js';
 import { aconCBackwardCpu, aconCForwardCpu } from './cpu.js';
 import { ACON_C, ACON_C_GRAD, aconCLayout, type AconCGradInputs, type AconCInputs, type AconCLayout } from './kernel_names.js';
 
@@ -61,7 +61,9 @@ interface AconExports {
 /** The parts of tfjs-backend-wasm's `BackendWasm` (4.x) used here. */
 interface BackendWasmLike {
   wasm: {
-    asm: { memory: WebAssembly.Memory };
+    /** The heap: exported by the single-threaded build, imported (shared) by the threaded one. */
+    asm: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
     HEAPU8: Uint8Array;
     _malloc?(bytes: number): number;
     _free?(ptr: number): void;
@@ -71,37 +73,46 @@ interface BackendWasmLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-/** undefined: not tried yet; null: WebAssembly or SIMD unavailable (or sync compile refused). */
-let compiled: WebAssembly.Module | null | undefined;
+/** Which build of the module a memory takes: tfjs's threaded build (cross-origin isolated pages) has a shared heap. */
+type MemoryKind = 'private' | 'shared';
+const BASE64: Record<MemoryKind, string> = { private: wasmBase64, shared: wasmSharedBase64 };
+
+/** Per build — undefined: not tried yet; null: WebAssembly or SIMD unavailable (or sync compile refused). */
+const compiled: Record<MemoryKind, WebAssembly.Module | null | undefined> = { private: undefined, shared: undefined };
 const instances = new WeakMap<WebAssembly.Memory, AconExports | null>();
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const bin = atob(wasmBase64);
+function moduleBytes(kind: MemoryKind): Uint8Array<ArrayBuffer> {
+  const bin = atob(BASE64[kind]);
   const bytes = new Uint8Array(new ArrayBuffer(bin.length));
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return bytes;
 }
 
-function compileSync(): WebAssembly.Module | null {
-  if (compiled === undefined) {
+function compileSync(kind: MemoryKind = 'private'): WebAssembly.Module | null {
+  if (compiled[kind] === undefined) {
     try {
-      compiled = typeof WebAssembly === 'object' ? new WebAssembly.Module(moduleBytes()) : null;
+      compiled[kind] = typeof WebAssembly === 'object' ? new WebAssembly.Module(moduleBytes(kind)) : null;
     } catch {
-      compiled = null;
+      compiled[kind] = null;
     }
   }
-  return compiled;
+  return compiled[kind]!;
+}
+
+function memoryKind(memory: WebAssembly.Memory): MemoryKind {
+  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'private';
 }
 
 /**
- * The module instance working on this backend's heap, or null if it cannot be instantiated there
- * (e.g. the multithreaded build's shared memory); then the kernels fall back to a JS loop.
+ * The module instance working on this backend's heap (the build matching a private or shared
+ * memory), or null if it cannot be instantiated there; then the kernels fall back to a JS loop.
  */
 function kernelsFor(backend: BackendWasmLike): AconExports | null {
-  const memory = backend.wasm.asm.memory;
+  const memory = backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
+  if (!memory) return null;
   let k = instances.get(memory);
   if (k === undefined) {
-    const mod = compileSync();
+    const mod = compileSync(memoryKind(memory));
     try {
       k = mod ? (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as AconExports) : null;
     } catch {
@@ -110,6 +121,11 @@ function kernelsFor(backend: BackendWasmLike): AconExports | null {
     instances.set(memory, k);
   }
   return k;
+}
+
+/** How the wasm kernels run on this tfjs `wasm` backend: the SIMD module on its heap, or the JS fallback loop. */
+export function aconWasmKernelKind(backend: unknown): 'simd' | 'js' {
+  return kernelsFor(backend as BackendWasmLike) ? 'simd' : 'js';
 }
 
 function offset(backend: BackendWasmLike, t: TensorInfo): number {
@@ -256,14 +272,16 @@ export function registerAconCWasmKernels(): boolean {
 /**
  * Compiles the SIMD module asynchronously (for browser main threads, where synchronous compilation
  * of larger modules is refused) and registers the wasm kernels. Resolves also when WebAssembly
- * SIMD is unavailable; the op then keeps its generic path.
+ * SIMD is unavailable; the op then keeps its generic path. Compiles both builds (private and
+ * shared memory), so the kernels attach to tfjs's threaded build as well.
  */
 export async function initAconWasm(): Promise<void> {
-  if (!compiled) {
+  for (const kind of ['private', 'shared'] as const) {
+    if (compiled[kind]) continue;
     try {
-      compiled = typeof WebAssembly === 'object' ? await WebAssembly.compile(moduleBytes()) : null;
+      compiled[kind] = typeof WebAssembly === 'object' ? await WebAssembly.compile(moduleBytes(kind)) : null;
     } catch {
-      compiled = null;
+      compiled[kind] = null;
     }
   }
   registerAconCWasmKernels();
