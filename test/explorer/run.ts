@@ -6,7 +6,7 @@
  *   npm run test:explorer            # ACON_EXPLORER_ONLY=substring runs only the matching checks
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
@@ -245,7 +245,7 @@ check('a results.json dropped on the page loads', async () => {
   await page.close();
 });
 
-check('a saved tfjs model (model.json + weights.bin) loads and shows its ACON layers', async () => {
+check('a saved tfjs model (model.json + its weights file) loads and shows its ACON layers', async () => {
   await tf.setBackend('cpu');
   const dir = join(OUT, 'fixture-model');
   mkdirSync(dir, { recursive: true });
@@ -264,7 +264,8 @@ check('a saved tfjs model (model.json + weights.bin) loads and shows its ACON la
   model.getLayer('act1').setWeights([tf.tensor1d(p1), tf.tensor1d([0, 0.1, -0.2, 0.3]), tf.tensor1d([2, 2, 2, 2])]);
   await saveModel(model, dir);
   const { page, errors } = await openPage('?view=layers&backend=cpu');
-  await page.setInputFiles('#file-input', [join(dir, 'model.json'), join(dir, 'weights.bin')]);
+  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  await page.setInputFiles('#file-input', [join(dir, 'model.json'), ...manifest.weightsManifest[0].paths.map((p) => join(dir, p))]);
   await page.waitForSelector('#layer-panels .layer-panel', { timeout: 30_000 });
   const snap = await layersSnapshot(page);
   assert.deepEqual(snap.runs, ['tiny_acon_net']);
