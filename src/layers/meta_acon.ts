@@ -36,7 +36,15 @@ import {
   type Initializer,
   type InitializerLike,
 } from './initializers.js';
-import { applyTorchBatchNorm, TORCH_BN_EPS, TORCH_BN_MOMENTUM, type TorchBatchNormWeights } from './torch_batch_norm.js';
+import { crossReplicaReducer } from './cross_replica.js';
+import {
+  applyScaledTorchBatchNorm,
+  checkBatchNormCount,
+  TORCH_BN_EPS,
+  TORCH_BN_MOMENTUM,
+  type ScaledValue,
+  type TorchBatchNormWeights,
+} from './torch_batch_norm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Shape = (number | null)[];
@@ -73,6 +81,27 @@ function oneOf<T extends string>(layer: string, field: string, v: unknown, allow
 function torchDefaultInit(fanIn: number): Initializer {
   const bound = 1 / Math.sqrt(fanIn);
   return tfl.initializers.randomUniform({ minval: -bound, maxval: bound });
+}
+
+/**
+ * mean(x) over `axes` without overflow in the sum: mean(x·2^−k)·2^k with 2^k ≥ the count, exact
+ * (a power-of-two scaling commutes with rounding), so it equals tf.mean wherever that is finite.
+ */
+function overflowFreeMean(x: tf.Tensor, axes: number[]): tf.Tensor {
+  if (!axes.length) return x;
+  const count = axes.reduce((a, i) => a * x.shape[i], 1);
+  const k = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
+  return k === 1 ? tf.mean(x, axes) : tf.mul(tf.mean(tf.mul(x, 1 / k), axes), k);
+}
+
+/**
+ * `v` as v'·scale with scale = max(1, 2^⌈log2 max|ref|⌉) (at most 2^127), a float32 scalar, so
+ * that |v'| ≤ 1 when v is as large as `ref`. Its gradient is zero (ceil).
+ */
+function scaledDown(v: tf.Tensor, ref: tf.Tensor): ScaledValue {
+  const exponent = tf.clipByValue(tf.ceil(tf.div(tf.log(tf.max(tf.abs(ref))), Math.LN2)), 0, 127);
+  const scale = tf.pow(tf.scalar(2), exponent);
+  return { v: tf.div(v, scale), scale };
 }
 
 export class MetaAconC extends tfl.layers.Layer {
@@ -157,30 +186,45 @@ export class MetaAconC extends tfl.layers.Layer {
     this.built = true;
   }
 
-  /** β = G(x), shaped to broadcast against x (see the class comment). */
+  /**
+   * β = G(x), shaped to broadcast against x (see the class comment). The generator runs on values
+   * held as v·scale (`torch_batch_norm.ts`), scale the power of two ≥ 1 that brings the pooled input
+   * (or x, pixel-wise) to |v| ≤ 1, so finite x up to 3e38 never overflows a mean, a product or a
+   * variance on the way; with |input| ≤ 1 the scale is 1 and the arithmetic is the plain one.
+   */
   generateBeta(x: tf.Tensor, training: boolean): tf.Tensor {
     const where = `MetaAconC '${this.name}'`;
     const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where, remedy: "normalization: 'none'" };
-    const norm = (v: tf.Tensor, k: number) => (this.norms[k] ? applyTorchBatchNorm(v, this.norms[k], bnOpts) : v);
     const N = x.shape[0],
       C = x.shape[x.rank - 1];
     const spatialAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
     const ones = new Array<number>(x.rank - 2).fill(1);
+    if (training && this.norms.length && !crossReplicaReducer()) {
+      // Before the first op, so that a failing call inside tf.variableGrads leaves no tensors behind.
+      const bnInput = this.granularity === 'pixel' ? x.shape : [N, this.granularity === 'channel' ? this.hiddenUnits(C) : 1];
+      checkBatchNormCount(
+        bnInput.slice(0, -1).reduce((a, b) => a * b, 1),
+        bnInput,
+        bnOpts,
+      );
+    }
+    const norm = (h: ScaledValue, k: number) => (this.norms[k] ? applyScaledTorchBatchNorm(h, this.norms[k], bnOpts) : h);
+    const affine = (h: ScaledValue, kernel: tf.Tensor, bias: tf.Tensor, product: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => ({
+      v: tf.add(product(h.v, kernel), h.scale ? tf.div(bias, h.scale) : bias),
+      scale: h.scale,
+    });
+    const unscaled = (h: ScaledValue) => (h.scale ? tf.mul(h.v, h.scale) : h.v);
     if (this.granularity === 'pixel') {
       const [{ kernel, bias }] = this.affine;
-      return tf.sigmoid(norm(tf.add(tf.mul(x, kernel.read()), bias.read()), 0));
+      const h = norm(affine(scaledDown(x, x), kernel.read(), bias.read(), tf.mul), 0);
+      return tf.sigmoid(unscaled(h));
     }
-    const pooled =
-      this.granularity === 'channel'
-        ? spatialAxes.length
-          ? tf.mean(x, spatialAxes)
-          : x
-        : tf.reshape(tf.mean(x, spatialAxes.concat([x.rank - 1])), [N, 1]);
-    let v = pooled;
+    const pooled = overflowFreeMean(x, this.granularity === 'channel' ? spatialAxes : spatialAxes.concat([x.rank - 1]));
+    let h = scaledDown(tf.reshape(pooled, [N, -1]), pooled);
     this.affine.forEach(({ kernel, bias }, k) => {
-      v = norm(tf.add(tf.matMul(v, kernel.read()), bias.read()), k);
+      h = norm(affine(h, kernel.read(), bias.read(), tf.matMul), k);
     });
-    return tf.reshape(tf.sigmoid(v), this.granularity === 'channel' ? [N, ...ones, C] : [N, ...ones, 1]);
+    return tf.reshape(tf.sigmoid(unscaled(h)), this.granularity === 'channel' ? [N, ...ones, C] : [N, ...ones, 1]);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
