@@ -25,8 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { aconC } from '../ops/index.js';
-import { channelsOf, single } from './acon.js';
+import { aconC, type AconGate } from '../ops/index.js';
+import { channelsOf, checkGate, single } from './acon.js';
 import {
   checkPreset,
   presetInitializer,
@@ -68,6 +68,11 @@ export interface MetaAconCLayerArgs extends LayerArgs {
   preset?: AconPreset;
   p1Initializer?: InitializerLike;
   p2Initializer?: InitializerLike;
+  /**
+   * The switch of the activation: `'sigmoid'` (default) or `'hardSigmoid'` (nmaac/acon#2, #12). The
+   * generator's own output β = σ(·) stays a sigmoid.
+   */
+  gate?: AconGate;
 }
 
 function oneOf<T extends string>(layer: string, field: string, v: unknown, allowed: readonly T[], dflt: T): T {
@@ -112,6 +117,7 @@ export class MetaAconC extends tfl.layers.Layer {
   readonly epsilon: number;
   readonly momentum: number;
   readonly preset: AconPreset;
+  readonly gate: AconGate;
   private readonly p1Explicit?: Initializer;
   private readonly p2Explicit?: Initializer;
   private p1!: tfl.LayerVariable;
@@ -133,6 +139,7 @@ export class MetaAconC extends tfl.layers.Layer {
     if (!(this.momentum >= 0 && this.momentum <= 1))
       throw new Error(`${cls}: momentum must be in [0, 1] (PyTorch sense), got ${args.momentum}`);
     this.preset = checkPreset(cls, args.preset);
+    this.gate = checkGate(cls, args.gate);
     if (args.p1Initializer !== undefined) this.p1Explicit = resolveInitializer(cls, 'p1Initializer', args.p1Initializer);
     if (args.p2Initializer !== undefined) this.p2Explicit = resolveInitializer(cls, 'p2Initializer', args.p2Initializer);
   }
@@ -229,7 +236,7 @@ export class MetaAconC extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     const x = single('MetaAconC', inputs);
-    return tf.tidy(() => aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, kwargs.training === true)));
+    return tf.tidy(() => aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, kwargs.training === true), { gate: this.gate }));
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
@@ -245,6 +252,7 @@ export class MetaAconC extends tfl.layers.Layer {
       momentum: this.momentum,
       preset: this.preset,
     };
+    if (this.gate !== 'sigmoid') config.gate = this.gate;
     if (this.p1Explicit) config.p1Initializer = serializeInitializer(this.p1Explicit);
     if (this.p2Explicit) config.p2Initializer = serializeInitializer(this.p2Explicit);
     return { ...config, ...super.getConfig() };
