@@ -20,7 +20,9 @@
 
 // ---- exp(w), w ≤ 0. Range reduction as in Cephes expf: w = n·ln2 + r, |r| ≤ ln2/2, ln2 split in
 // two so that n·LN2_HI is exact; e^r ≈ 1 + r + r²·q(r) with q of degree 4 (a near-minimax fit,
-// relative error 3.3e-9 on |r| ≤ ln2/2); 2^n from the exponent bits. ≤ 1 ulp on the normal range.
+// relative error 3.3e-9 on |r| ≤ ln2/2); 2^n from the exponent bits. ≤ 1 ulp on the normal range;
+// results below it (w < ln 2^−126) are formed as (e^r·2^(n+64))·2^−64, so they round once into the
+// subnormals (within one subnormal ulp), and exp(w) is 0 only where it is below 2^−150.
 const LOG2E: f32 = 1.44269504088896341;
 /** ln2 = LN2_HI − LN2_LO_NEG. */
 const LN2_HI: f32 = 0.693359375;
@@ -35,15 +37,21 @@ const Q4: f32 = 0.0013813111;
  * the low mantissa bits as n + 127, so (bits << 23) is 2^n for −126 ≤ n ≤ 127.
  */
 const ROUND_BIAS: f32 = 12583039.0;
-/** ln(2^−126): below it exp(w) is not a normal float32 and is returned as exactly 0. */
-const EXP_MIN: f32 = -87.33654;
+/** ln(2^−126): below it exp(w) is subnormal. */
+const EXP_NORMAL_MIN: f32 = -87.33654;
+/** Below ln(2^−150) exp(w) rounds to 0. */
+const EXP_MIN: f32 = -103.972076;
+/** 2^−64. */
+const TWO_M64: f32 = 5.421010862427522e-20;
 
-/** exp(w) lane-wise for w ≤ 0 (including −Inf); 0 for w < ln(2^−126). */
+/** exp(w) lane-wise for w ≤ 0 (including −Inf). */
 // @ts-ignore: decorator
 @inline function expNonPositive(w: v128): v128 {
   const biased = f32x4.add(f32x4.mul(w, f32x4.splat(LOG2E)), f32x4.splat(ROUND_BIAS));
-  const pow2 = i32x4.shl(biased, 23);
   const n = f32x4.sub(biased, f32x4.splat(ROUND_BIAS));
+  const sub = f32x4.lt(w, f32x4.splat(EXP_NORMAL_MIN));
+  // Subnormal results: 2^(n+64) now, 2^−64 at the end.
+  const pow2 = i32x4.shl(f32x4.add(biased, v128.and(f32x4.splat(64), sub)), 23);
   let r = f32x4.sub(w, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO_NEG)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(Q4), r), f32x4.splat(Q3));
@@ -51,8 +59,9 @@ const EXP_MIN: f32 = -87.33654;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q0));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  // Lanes below EXP_MIN (n < −126, or garbage from w = −Inf) are cleared.
-  return v128.and(f32x4.mul(p, pow2), f32x4.ge(w, f32x4.splat(EXP_MIN)));
+  const e = f32x4.mul(f32x4.mul(p, pow2), v128.bitselect(f32x4.splat(TWO_M64), f32x4.splat(1), sub));
+  // Lanes below EXP_MIN (n < −150, or garbage from w = −Inf) are cleared.
+  return v128.and(e, f32x4.ge(w, f32x4.splat(EXP_MIN)));
 }
 
 /** Lanes where v is not NaN (all ones) or NaN (zero). */
@@ -168,7 +177,8 @@ const EXP_MIN: f32 = -87.33654;
     t = hardGate(z, false);
   } else {
     const e = expNegAbs(z);
-    const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), er = f32x4.mul(e, r);
+    const onePlusE = f32x4.add(f32x4.splat(1), e);
+    const r = f32x4.div(f32x4.splat(1), onePlusE), er = f32x4.div(e, onePlusE);
     s = pick(z, er, r, true);
     t = pick(z, er, r, false);
   }
@@ -323,7 +333,8 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
           st = hardSlope(z);
         } else {
           const e = expNegAbs(z);
-          const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), er = f32x4.mul(e, r);
+          const onePlusE = f32x4.add(f32x4.splat(1), e);
+          const r = f32x4.div(f32x4.splat(1), onePlusE), er = f32x4.div(e, onePlusE);
           sg = pick(z, er, r, true);
           tg = pick(z, er, r, false);
           st = f32x4.mul(sg, tg);
