@@ -10,6 +10,7 @@ import { MODEL_NAMES, type ModelName } from '../models/index.js';
 import { NODE_BACKENDS, type NodeBackendName } from '../node/backend.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
+import { printStepProfiles } from '../node/profile.js';
 
 const common: FlagSpec[] = [
   {
@@ -64,6 +65,11 @@ const common: FlagSpec[] = [
     value: 'NAME',
     choices: NODE_BACKENDS,
     help: 'TensorFlow.js backend (default: ACON_BACKEND, else wasm)',
+  },
+  {
+    name: 'profile',
+    kind: 'bool',
+    help: "print the per-kernel share of one training step of each activation's network, instead of training",
   },
   { name: 'help', kind: 'bool', help: 'show this help' },
 ];
@@ -175,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`acon: unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
+  if (rest.includes('--profile')) return printStepProfiles(cfg).then(() => 0);
   const json = rest.includes('--json');
   const { results, resultsPath, reportPath } = await runExperiment(cfg);
   if (json) {
