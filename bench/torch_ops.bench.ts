@@ -1,6 +1,6 @@
 /**
  * The ACON ops against their PyTorch twins (#12's op targets), side by side in one run: ours on
- * `wasm` (ops.aconC with either gate; backward through tf.grads, all four gradients; the fused
+ * `wasm` with acon/node's training kernels registered (ops.aconC with either gate; backward through tf.grads, all four gradients; the fused
  * kernels alone; MetaAconC in training mode with its generator, every gradient) and, through
  * `bench/torch_ops.py` with Debian's python3-torch, the official nmaac/acon AconC and MetaAconC and
  * the native SiLU at 1 and 2 threads. Rounds alternate ours / PyTorch-1 / PyTorch-2; every record
@@ -14,8 +14,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import { MetaAconC, ops } from '../src/index.js';
+import { registerTrainingKernels } from '../src/node/kernels/index.js';
 import { ACON_C, ACON_C_GRAD } from '../src/ops/acon/kernel_names.js';
-import { timeMedian, type BenchRecord, type BenchSuite } from './harness.js';
+import type { BenchRecord, BenchSuite } from './harness.js';
 
 /** NHWC shapes of #12. */
 const SHAPES: [number, number, number, number][] = [
@@ -23,7 +24,31 @@ const SHAPES: [number, number, number, number][] = [
   [256, 14, 14, 64],
 ];
 
-type Timed = Record<string, number>;
+/** Wall and process-CPU milliseconds of one case. */
+type Timed = Record<string, { ms: number; cpuMs: number }>;
+
+/**
+ * Median wall and CPU time per call of `fn` (which returns what it computes; it is read back and
+ * disposed). At one thread CPU time is what a loaded machine distorts least.
+ */
+async function timeBoth(fn: () => tf.Tensor | tf.Tensor[], iters: number): Promise<{ ms: number; cpuMs: number }> {
+  const wall: number[] = [],
+    cpu: number[] = [];
+  for (let i = 0; i < 3 + iters; i++) {
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
+    const out = fn();
+    const outs = Array.isArray(out) ? out : [out];
+    for (const o of outs) await o.data();
+    const c = process.cpuUsage(c0);
+    if (i >= 3) {
+      wall.push(performance.now() - t0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    tf.dispose(outs);
+  }
+  return { ms: median(wall), cpuMs: median(cpu) };
+}
 
 async function ours(shape: number[], iters: number): Promise<Timed> {
   const [N, , , C] = shape;
@@ -33,13 +58,12 @@ async function ours(shape: number[], iters: number): Promise<Timed> {
     p2 = tf.randomUniform([C], -0.5, 0.5, 'float32', 4),
     beta = tf.ones([C]);
   const out: Timed = {};
-  const opts = { warmup: 3, iters };
   for (const gate of ['sigmoid', 'hardSigmoid'] as const) {
     const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => ops.aconC(a, b, c, d, { gate });
     const g = tf.grads(f);
-    out[`AconC/${gate}/forward`] = await timeMedian(() => tf.tidy(() => f(x, p1, p2, beta)), opts);
-    out[`AconC/${gate}/forward+backward`] = await timeMedian(() => g([x, p1, p2, beta], dy), opts);
-    out[`AconC/${gate}/kernels forward+backward`] = await timeMedian(() => {
+    out[`AconC/${gate}/forward`] = await timeBoth(() => tf.tidy(() => f(x, p1, p2, beta)), iters);
+    out[`AconC/${gate}/forward+backward`] = await timeBoth(() => g([x, p1, p2, beta], dy), iters);
+    out[`AconC/${gate}/kernels forward+backward`] = await timeBoth(() => {
       const x3 = tf.reshape(x, [N, -1, C]),
         b3 = tf.reshape(beta, [1, 1, C]);
       const y = tf.engine().runKernel(ACON_C, { x: x3, p1, p2, beta: b3 }, { gate }) as tf.Tensor;
@@ -47,16 +71,16 @@ async function ours(shape: number[], iters: number): Promise<Timed> {
         .engine()
         .runKernel(ACON_C_GRAD, { x: x3, p1, p2, beta: b3, dy: tf.reshape(dy, [N, -1, C]) }, { gate }) as tf.Tensor[];
       return [y, ...grads];
-    }, opts);
+    }, iters);
   }
   const layer = new MetaAconC({ r: 16 });
   tf.dispose(layer.apply(x) as tf.Tensor);
   const xv = tf.variable(x);
-  out['MetaAconC/sigmoid/forward'] = await timeMedian(() => tf.tidy(() => layer.apply(x, { training: true }) as tf.Tensor), opts);
-  out['MetaAconC/sigmoid/forward+backward'] = await timeMedian(() => {
+  out['MetaAconC/sigmoid/forward'] = await timeBoth(() => tf.tidy(() => layer.apply(x, { training: true }) as tf.Tensor), iters);
+  out['MetaAconC/sigmoid/forward+backward'] = await timeBoth(() => {
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv, { training: true }) as tf.Tensor, dy)));
     return Object.values(grads);
-  }, opts);
+  }, iters);
   tf.dispose([x, dy, p1, p2, beta, xv]);
   layer.dispose();
   return out;
@@ -65,7 +89,7 @@ async function ours(shape: number[], iters: number): Promise<Timed> {
 interface TorchRun {
   torch: string;
   threads: number;
-  records: { module: string; case: string; shape: number[]; ms: number }[];
+  records: { module: string; case: string; shape: number[]; ms: number; cpuMs: number }[];
 }
 
 /** PyTorch's timings at `threads`, or the reason it could not run. */
@@ -94,6 +118,8 @@ const suite: BenchSuite = {
     const prev = tf.getBackend() as string | undefined;
     if (!(await tf.setBackend('wasm'))) throw new Error('ops.vsTorch: backend wasm unavailable');
     await tf.ready();
+    // As in Node with `acon/node`: its kernels include the zero-copy Identity that the tape's clones use.
+    registerTrainingKernels();
     const rounds = quick ? 1 : 3,
       iters = quick ? 5 : 11;
     const oursRounds: Timed[][] = [];
@@ -113,14 +139,15 @@ const suite: BenchSuite = {
     const records: BenchRecord[] = [];
     SHAPES.forEach((shape, si) => {
       const torchShape = [shape[0], shape[3], shape[1], shape[2]];
-      const torchMs = (threads: number, module: string, kase: string) =>
-        torchRounds[threads].map(
-          (t) => t.records.find((q) => q.module === module && q.case === kase && `${q.shape}` === `${torchShape}`)!.ms,
-        );
+      const torchRecord = (threads: number, module: string, kase: string) =>
+        torchRounds[threads].map((t) => t.records.find((q) => q.module === module && q.case === kase && `${q.shape}` === `${torchShape}`)!);
+      const torchMs = (threads: number, module: string, kase: string) => torchRecord(threads, module, kase).map((q) => q.ms);
+      const torchCpuMs = (module: string, kase: string) => torchRecord(1, module, kase).map((q) => q.cpuMs);
       for (const key of Object.keys(oursRounds[0][si])) {
         const [module, gate, kase] = key.split('/');
-        const mine = oursRounds.map((round) => round[si][key]);
-        const extra: Record<string, unknown> = { gate, roundsMs: mine.map((v) => +v.toFixed(2)) };
+        const mine = oursRounds.map((round) => round[si][key].ms);
+        const mineCpu = oursRounds.map((round) => round[si][key].cpuMs);
+        const extra: Record<string, unknown> = { gate, roundsMs: mine.map((v) => +v.toFixed(2)), cpuMs: +median(mineCpu).toFixed(2) };
         if (!skipped) {
           const twinCase = kase.replace('kernels ', '');
           for (const threads of [1, 2]) {
@@ -129,6 +156,14 @@ const suite: BenchSuite = {
             extra[`torch${threads}Ms`] = +median(theirs).toFixed(2);
             extra[`torch${threads}OverOurs`] = +median(ratios).toFixed(2);
             extra[`torch${threads}OverOursRounds`] = ratios.map((v) => +v.toFixed(2));
+          }
+          // At one thread, also in CPU time (ours and PyTorch's process time), which the machine's load distorts least.
+          const theirsCpu = torchCpuMs(module, twinCase);
+          extra.torch1CpuMs = +median(theirsCpu).toFixed(2);
+          extra.torch1CpuOverOurs = +median(theirsCpu.map((t, i) => t / mineCpu[i])).toFixed(2);
+          if (module === 'AconC' && kase === 'forward') {
+            const siluCpu = torchCpuMs('SiLU', 'forward');
+            extra.oursOverSiLU1Cpu = +median(mineCpu.map((m, i) => m / siluCpu[i])).toFixed(2);
           }
           if (module === 'AconC' && kase === 'forward')
             for (const threads of [1, 2]) {
@@ -154,7 +189,10 @@ const suite: BenchSuite = {
                 impl: `threads=${threads}`,
                 shape: torchShape,
                 ms: median(torchMs(threads, module, kase)),
-                extra: { torch: torchRounds[threads][0].torch },
+                extra: {
+                  torch: torchRounds[threads][0].torch,
+                  cpuMs: +median(torchRecord(threads, module, kase).map((q) => q.cpuMs)).toFixed(2),
+                },
               });
     });
     if (skipped) console.error(`bench: ops.vsTorch: PyTorch twins skipped: ${skipped}`);

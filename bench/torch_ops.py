@@ -3,7 +3,7 @@ nmaac/acon (AconC, MetaAconC, forward copied verbatim) and the native SiLU, at t
 thread count, in training mode, forward and forward+backward (every gradient: x and all parameters).
 
 Usage: torch_ops.py THREADS ITERS N,C,H,W [N,C,H,W ...]
-Prints one JSON object: {"torch": version, "threads": T, "records": [{"module", "case", "shape", "ms"}]}.
+Prints one JSON object: {"torch": version, "threads": T, "records": [{"module", "case", "shape", "ms", "cpuMs"}]}.
 """
 import json
 import sys
@@ -46,15 +46,18 @@ class MetaAconC(nn.Module):
 
 
 def median_ms(fn, iters):
+    """Median wall and process-CPU milliseconds per call (CPU time is robust to a loaded machine at 1 thread)."""
     for _ in range(3):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(iters):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return 1000 * times[len(times) // 2]
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    wall.sort()
+    cpu.sort()
+    return 1000 * wall[len(wall) // 2], 1000 * cpu[len(cpu) // 2]
 
 
 def main():
@@ -81,7 +84,8 @@ def main():
                 module(xg).backward(dy)
 
             for case, fn in (("forward", forward), ("forward+backward", forward_backward)):
-                records.append({"module": name, "case": case, "shape": [n, c, h, w], "ms": median_ms(fn, iters)})
+                ms, cpu_ms = median_ms(fn, iters)
+                records.append({"module": name, "case": case, "shape": [n, c, h, w], "ms": ms, "cpuMs": cpu_ms})
     print(json.dumps({"torch": torch.__version__, "threads": threads, "records": records}))
 
 
