@@ -33,8 +33,10 @@ const suite: BenchSuite = {
         for (const [i, m] of models.entries())
           profiles[i].push(await profileTrainingStep(m, { batch: 128, steps: quick ? 2 : 3, labelSmoothing: 0.1 }));
       const reluMs = profiles[0].map((p) => p.stepMs);
+      const reluCpu = profiles[0].map((p) => p.stepCpuMs ?? NaN);
       ACTIVATIONS.forEach((activation, i) => {
         const ms = profiles[i].map((p) => p.stepMs);
+        const cpu = profiles[i].map((p) => p.stepCpuMs ?? NaN);
         const last = profiles[i][profiles[i].length - 1];
         records.push({
           suite: suite.name,
@@ -46,6 +48,8 @@ const suite: BenchSuite = {
           extra: {
             overRelu: +median(ms.map((v, k) => v / reluMs[k])).toFixed(2),
             overReluRounds: ms.map((v, k) => +(v / reluMs[k]).toFixed(2)),
+            cpuMs: +median(cpu).toFixed(1),
+            overReluCpu: +median(cpu.map((v, k) => v / reluCpu[k])).toFixed(2),
             outsideKernelsShare: +Math.max(0, 1 - last.kernelMs / last.stepMs).toFixed(2),
             peakMiB: +(last.peakBytes / 2 ** 20).toFixed(1),
             topKernels: last.kernels.slice(0, 6).map((k) => `${k.kernel} ${(100 * k.share).toFixed(0)}%`),

@@ -100,12 +100,18 @@ function overflowFreeMean(x: tf.Tensor, axes: number[]): tf.Tensor {
 }
 
 /**
- * `v` as v'·scale with scale = max(1, 2^⌈log2 max|ref|⌉) (at most 2^127), a float32 scalar, so
- * that |v'| ≤ 1 when v is as large as `ref`. Its gradient is zero (ceil).
+ * The power of two max(1, 2^⌈log2 max|ref|⌉) (at most 2^127) as a float32 scalar. A constant for
+ * the gradient: its own ops (abs, max, log, ceil) stay off the tape.
  */
-function scaledDown(v: tf.Tensor, ref: tf.Tensor): ScaledValue {
+const scaleOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const ref = args[0] as tf.Tensor;
   const exponent = tf.clipByValue(tf.ceil(tf.div(tf.log(tf.max(tf.abs(ref))), Math.LN2)), 0, 127);
-  const scale = tf.pow(tf.scalar(2), exponent);
+  return { value: tf.pow(tf.scalar(2), exponent), gradFunc: () => tf.zerosLike(ref) };
+}) as (ref: tf.Tensor) => tf.Tensor;
+
+/** `v` as v'·scale with the scale of `ref` (`scaleOf`), so that |v'| ≤ 1 when v is as large as `ref`. */
+function scaledDown(v: tf.Tensor, ref: tf.Tensor): ScaledValue {
+  const scale = scaleOf(ref);
   return { v: tf.div(v, scale), scale };
 }
 

@@ -21,6 +21,8 @@ export interface StepProfile {
   batch: number;
   /** Median wall time of an unprofiled step. */
   stepMs: number;
+  /** Median process CPU time of an unprofiled step (Node only; on one thread it is what machine load distorts least). */
+  stepCpuMs?: number;
   /** Sum of the kernels' times in the profiled step. */
   kernelMs: number;
   /** Largest number of tensor bytes alive at once during the profiled step. */
@@ -56,13 +58,21 @@ export async function profileTrainingStep(model: LayersModel, options: ProfileOp
   const eps = options.labelSmoothing ?? 0;
   try {
     for (let i = 0; i < 2; i++) trainingStep(model, xs, ys, eps);
-    const times: number[] = [];
+    const times: number[] = [],
+      cpu: number[] = [];
+    const cpuUsage = typeof process === 'object' && typeof process.cpuUsage === 'function' ? () => process.cpuUsage() : undefined;
     for (let i = 0; i < (options.steps ?? 3); i++) {
-      const t0 = performance.now();
+      const t0 = performance.now(),
+        c0 = cpuUsage?.();
       trainingStep(model, xs, ys, eps);
       times.push(performance.now() - t0);
+      if (c0) {
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }
     }
     times.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     const info = await tf.profile(() => trainingStep(model, xs, ys, eps));
     const byName = new Map<string, { calls: number; ms: number }>();
     // Ops with a custom gradient (e.g. fusedConv2d__op) are listed around the kernels they run; count only the kernels.
@@ -77,7 +87,15 @@ export async function profileTrainingStep(model: LayersModel, options: ProfileOp
     const kernels = [...byName.entries()]
       .map(([kernel, e]) => ({ kernel, calls: e.calls, ms: e.ms, share: kernelMs > 0 ? e.ms / kernelMs : 0 }))
       .sort((a, b) => b.ms - a.ms);
-    return { backend: tf.getBackend(), batch, stepMs: times[Math.floor(times.length / 2)], kernelMs, peakBytes: info.peakBytes, kernels };
+    return {
+      backend: tf.getBackend(),
+      batch,
+      stepMs: times[Math.floor(times.length / 2)],
+      ...(cpu.length ? { stepCpuMs: cpu[Math.floor(cpu.length / 2)] } : {}),
+      kernelMs,
+      peakBytes: info.peakBytes,
+      kernels,
+    };
   } finally {
     tf.dispose([xs, ys]);
   }
@@ -99,7 +117,8 @@ export function formatStepProfile(p: StepProfile, title: string, top = 12): stri
   const line = (r: string[]) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
   const outside = Math.max(0, p.stepMs - p.kernelMs);
   return [
-    `${title}: one training step on ${p.backend}, batch ${p.batch}: ${p.stepMs.toFixed(1)} ms ` +
+    `${title}: one training step on ${p.backend}, batch ${p.batch}: ${p.stepMs.toFixed(1)} ms` +
+      (p.stepCpuMs !== undefined ? ` (CPU ${p.stepCpuMs.toFixed(1)} ms) ` : ' ') +
       `(kernels ${p.kernelMs.toFixed(1)} ms under the profiler; outside kernels ≈ ${outside.toFixed(1)} ms, ${pct(outside / p.stepMs)}); ` +
       `peak tensor memory ${(p.peakBytes / 2 ** 20).toFixed(1)} MiB`,
     line(['kernel', 'calls', 'ms', 'share']),
