@@ -88,15 +88,26 @@ function torchDefaultInit(fanIn: number): Initializer {
   return tfl.initializers.randomUniform({ minval: -bound, maxval: bound });
 }
 
+/** Backends whose reads are synchronous and cheap, where a small tensor may be inspected mid-graph. */
+const SYNCHRONOUS_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
 /**
- * mean(x) over `axes` without overflow in the sum: mean(x·2^−k)·2^k with 2^k ≥ the count, exact
- * (a power-of-two scaling commutes with rounding), so it equals tf.mean wherever that is finite.
+ * mean(x) over `axes` without overflow in the sum: where tf.mean is finite it is the answer;
+ * otherwise mean(x·2^−k)·2^k with 2^k ≥ the count, exact (a power-of-two scaling commutes with
+ * rounding). On synchronous backends the plain mean is checked first (one read of the small
+ * pooled tensor), so the x-sized scaled copy is made only when something overflowed; elsewhere
+ * (webgl, webgpu: no mid-graph reads) it is always made.
  */
 function overflowFreeMean(x: tf.Tensor, axes: number[]): tf.Tensor {
   if (!axes.length) return x;
   const count = axes.reduce((a, i) => a * x.shape[i], 1);
   const k = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
-  return k === 1 ? tf.mean(x, axes) : tf.mul(tf.mean(tf.mul(x, 1 / k), axes), k);
+  if (k === 1) return tf.mean(x, axes);
+  if (SYNCHRONOUS_BACKENDS.has(tf.getBackend())) {
+    const plain = tf.mean(x, axes);
+    if ((plain.dataSync() as Float32Array).every(Number.isFinite)) return plain;
+  }
+  return tf.mul(tf.mean(tf.mul(x, 1 / k), axes), k);
 }
 
 /**
