@@ -4,6 +4,7 @@
  * `--quick` runs fewer iterations; `--only NAME` runs suites whose name contains NAME.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRecord, BenchSuite } from './harness.js';
@@ -23,6 +24,8 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .sort();
 const records: BenchRecord[] = [];
+// The machine may be shared: the load before and after goes into the JSON, next to the ratios.
+const loadBefore = loadavg();
 for (const file of files) {
   const suite = (await import(pathToFileURL(join(here, file)).href)).default as BenchSuite;
   if (only && !suite.name.includes(only)) continue;
@@ -38,7 +41,8 @@ const rows = records.map((r) =>
 const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
 console.log(cols.map((c, i) => c.padEnd(widths[i])).join('  '));
 for (const r of rows) console.log(r.map((v, i) => v.padEnd(widths[i])).join('  '));
-const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, records }, null, 2);
+const load = { before: loadBefore.map((v) => +v.toFixed(2)), after: loadavg().map((v) => +v.toFixed(2)) };
+const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, loadavg: load, records }, null, 2);
 writeFileSync(out, json + '\n');
 if (flag('--json')) console.log(json);
-console.error(`bench: wrote ${out}`);
+console.error(`bench: wrote ${out} (load average before ${load.before.join(', ')}, after ${load.after.join(', ')})`);

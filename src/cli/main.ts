@@ -14,6 +14,7 @@ import { BACKEND_ENV, NODE_BACKENDS, type NodeBackendName } from '../node/backen
 import { TrainingInterrupted } from '../train/trainer.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
+import { printStepProfiles } from '../node/profile.js';
 
 /** `--workers` above this many threads per core is capped: more only adds memory and contention. */
 export const MAX_WORKERS_PER_CORE = 2;
@@ -89,6 +90,11 @@ const common: FlagSpec[] = [
     value: 'NAME',
     choices: NODE_BACKENDS,
     help: `TensorFlow.js backend (default: ${BACKEND_ENV}, else wasm)`,
+  },
+  {
+    name: 'profile',
+    kind: 'bool',
+    help: "print the per-kernel share of one training step of each activation's network, instead of training",
   },
   { name: 'help', kind: 'bool', help: 'show this help' },
 ];
@@ -247,6 +253,7 @@ export async function main(argv: string[]): Promise<number> {
     interrupt.abort();
   };
   const cfg = { ...toConfig(command, flags, activations, seeds), signal: interrupt.signal };
+  if (flags.profile === true) return printStepProfiles(cfg).then(() => 0);
   let outcome;
   process.on('SIGINT', onInterrupt);
   try {

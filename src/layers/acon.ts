@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { aconA as aconAOp, aconB as aconBOp, aconC as aconCOp } from '../ops/index.js';
+import { aconA as aconAOp, aconB as aconBOp, aconC as aconCOp, type AconGate } from '../ops/index.js';
 import {
   checkPreset,
   presetInitializer,
@@ -29,6 +29,17 @@ export interface AconLayerArgs extends LayerArgs {
    * channel axis gives layer-wise ACON (parameters of shape `[1]`); spatial axes are always shared.
    */
   sharedAxes?: number | number[];
+  /** The switch: `'sigmoid'` (default) or `'hardSigmoid'`, clip(z/6 + 1/2, 0, 1) (nmaac/acon#2, #12). */
+  gate?: AconGate;
+}
+
+const GATES: readonly AconGate[] = ['sigmoid', 'hardSigmoid'];
+
+/** Checks a layer's `gate` option (absent means `'sigmoid'`). */
+export function checkGate(layer: string, gate: unknown): AconGate {
+  if (gate === undefined) return 'sigmoid';
+  if (!GATES.includes(gate as AconGate)) throw new Error(`${layer}: gate must be 'sigmoid' or 'hardSigmoid', got '${String(gate)}'`);
+  return gate as AconGate;
 }
 
 export interface AconBLayerArgs extends AconLayerArgs {
@@ -71,6 +82,7 @@ interface ParamSpec {
 abstract class AconBase extends tfl.layers.Layer {
   readonly preset: AconPreset;
   readonly sharedAxes: number[];
+  readonly gate: AconGate;
   protected readonly params: ParamSpec[];
   protected weightsByName: Partial<Record<ParamSpec['name'], tfl.LayerVariable>> = {};
 
@@ -79,6 +91,7 @@ abstract class AconBase extends tfl.layers.Layer {
     const cls = (this.constructor as unknown as { className: string }).className;
     this.preset = checkPreset(cls, args.preset);
     this.sharedAxes = normalizeSharedAxes(cls, args.sharedAxes);
+    this.gate = checkGate(cls, args.gate);
     this.params = names.map((name) => {
       const given = args[`${name}Initializer`] as InitializerLike | undefined;
       const explicit = given === undefined ? undefined : resolveInitializer(cls, `${name}Initializer`, given);
@@ -116,6 +129,7 @@ abstract class AconBase extends tfl.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = { preset: this.preset };
     if (this.sharedAxes.length) config.sharedAxes = this.sharedAxes;
+    if (this.gate !== 'sigmoid') config.gate = this.gate;
     for (const p of this.params) if (p.explicit) config[`${p.name}Initializer`] = serializeInitializer(p.explicit);
     return { ...config, ...super.getConfig() };
   }
@@ -135,7 +149,7 @@ export class AconA extends AconBase {
     super(args as AconLayerArgs & Record<string, unknown>, ['beta']);
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return aconAOp(single('AconA', inputs), this.value('beta'));
+    return aconAOp(single('AconA', inputs), this.value('beta'), { gate: this.gate });
   }
 }
 
@@ -146,7 +160,7 @@ export class AconB extends AconBase {
     super(args as AconBLayerArgs & Record<string, unknown>, ['p', 'beta']);
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return aconBOp(single('AconB', inputs), this.value('p'), this.value('beta'));
+    return aconBOp(single('AconB', inputs), this.value('p'), this.value('beta'), { gate: this.gate });
   }
 }
 
@@ -157,7 +171,7 @@ export class AconC extends AconBase {
     super(args as AconCLayerArgs & Record<string, unknown>, ['p1', 'p2', 'beta']);
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return aconCOp(single('AconC', inputs), this.value('p1'), this.value('p2'), this.value('beta'));
+    return aconCOp(single('AconC', inputs), this.value('p1'), this.value('p2'), this.value('beta'), { gate: this.gate });
   }
 }
 

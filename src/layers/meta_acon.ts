@@ -25,8 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { aconC } from '../ops/index.js';
-import { channelsOf, single } from './acon.js';
+import { aconC, type AconGate } from '../ops/index.js';
+import { channelsOf, checkGate, single } from './acon.js';
 import {
   checkPreset,
   presetInitializer,
@@ -36,7 +36,14 @@ import {
   type Initializer,
   type InitializerLike,
 } from './initializers.js';
-import { applyTorchBatchNorm, batchNormArgs, type TorchBatchNormWeights } from './torch_batch_norm.js';
+import { crossReplicaReducer } from './cross_replica.js';
+import {
+  applyScaledTorchBatchNorm,
+  batchNormArgs,
+  checkBatchNormCount,
+  type ScaledValue,
+  type TorchBatchNormWeights,
+} from './torch_batch_norm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Shape = (number | null)[];
@@ -61,6 +68,11 @@ export interface MetaAconCLayerArgs extends LayerArgs {
   preset?: AconPreset;
   p1Initializer?: InitializerLike;
   p2Initializer?: InitializerLike;
+  /**
+   * The switch of the activation: `'sigmoid'` (default) or `'hardSigmoid'` (nmaac/acon#2, #12). The
+   * generator's own output β = σ(·) stays a sigmoid.
+   */
+  gate?: AconGate;
 }
 
 function oneOf<T extends string>(layer: string, field: string, v: unknown, allowed: readonly T[], dflt: T): T {
@@ -76,6 +88,44 @@ function torchDefaultInit(fanIn: number): Initializer {
   return tfl.initializers.randomUniform({ minval: -bound, maxval: bound });
 }
 
+/** Backends whose reads are synchronous and cheap, where a small tensor may be inspected mid-graph. */
+const SYNCHRONOUS_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/**
+ * mean(x) over `axes` without overflow in the sum: where tf.mean is finite it is the answer;
+ * otherwise mean(x·2^−k)·2^k with 2^k ≥ the count, exact (a power-of-two scaling commutes with
+ * rounding). On synchronous backends the plain mean is checked first (one read of the small
+ * pooled tensor), so the x-sized scaled copy is made only when something overflowed; elsewhere
+ * (webgl, webgpu: no mid-graph reads) it is always made.
+ */
+function overflowFreeMean(x: tf.Tensor, axes: number[]): tf.Tensor {
+  if (!axes.length) return x;
+  const count = axes.reduce((a, i) => a * x.shape[i], 1);
+  const k = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
+  if (k === 1) return tf.mean(x, axes);
+  if (SYNCHRONOUS_BACKENDS.has(tf.getBackend())) {
+    const plain = tf.mean(x, axes);
+    if ((plain.dataSync() as Float32Array).every(Number.isFinite)) return plain;
+  }
+  return tf.mul(tf.mean(tf.mul(x, 1 / k), axes), k);
+}
+
+/**
+ * The power of two max(1, 2^⌈log2 max|ref|⌉) (at most 2^127) as a float32 scalar. A constant for
+ * the gradient: its own ops (abs, max, log, ceil) stay off the tape.
+ */
+const scaleOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const ref = args[0] as tf.Tensor;
+  const exponent = tf.clipByValue(tf.ceil(tf.div(tf.log(tf.max(tf.abs(ref))), Math.LN2)), 0, 127);
+  return { value: tf.pow(tf.scalar(2), exponent), gradFunc: () => tf.zerosLike(ref) };
+}) as (ref: tf.Tensor) => tf.Tensor;
+
+/** `v` as v'·scale with the scale of `ref` (`scaleOf`), so that |v'| ≤ 1 when v is as large as `ref`. */
+function scaledDown(v: tf.Tensor, ref: tf.Tensor): ScaledValue {
+  const scale = scaleOf(ref);
+  return { v: tf.div(v, scale), scale };
+}
+
 export class MetaAconC extends tfl.layers.Layer {
   static className = 'MetaAconC';
   readonly granularity: MetaAconGranularity;
@@ -84,6 +134,7 @@ export class MetaAconC extends tfl.layers.Layer {
   readonly epsilon: number;
   readonly momentum: number;
   readonly preset: AconPreset;
+  readonly gate: AconGate;
   private readonly p1Explicit?: Initializer;
   private readonly p2Explicit?: Initializer;
   private p1!: tfl.LayerVariable;
@@ -101,6 +152,7 @@ export class MetaAconC extends tfl.layers.Layer {
     if (!Number.isInteger(this.r) || this.r < 1) throw new Error(`${cls}: r must be a positive integer, got ${args.r}`);
     ({ epsilon: this.epsilon, momentum: this.momentum } = batchNormArgs(cls, args));
     this.preset = checkPreset(cls, args.preset);
+    this.gate = checkGate(cls, args.gate);
     if (args.p1Initializer !== undefined) this.p1Explicit = resolveInitializer(cls, 'p1Initializer', args.p1Initializer);
     if (args.p2Initializer !== undefined) this.p2Explicit = resolveInitializer(cls, 'p2Initializer', args.p2Initializer);
   }
@@ -154,35 +206,50 @@ export class MetaAconC extends tfl.layers.Layer {
     this.built = true;
   }
 
-  /** β = G(x), shaped to broadcast against x (see the class comment). */
+  /**
+   * β = G(x), shaped to broadcast against x (see the class comment). The generator runs on values
+   * held as v·scale (`torch_batch_norm.ts`), scale the power of two ≥ 1 that brings the pooled input
+   * (or x, pixel-wise) to |v| ≤ 1, so finite x up to 3e38 never overflows a mean, a product or a
+   * variance on the way; with |input| ≤ 1 the scale is 1 and the arithmetic is the plain one.
+   */
   generateBeta(x: tf.Tensor, training: boolean): tf.Tensor {
     const where = `MetaAconC '${this.name}'`;
     const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where, remedy: "normalization: 'none'" };
-    const norm = (v: tf.Tensor, k: number) => (this.norms[k] ? applyTorchBatchNorm(v, this.norms[k], bnOpts) : v);
     const N = x.shape[0],
       C = x.shape[x.rank - 1];
     const spatialAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
     const ones = new Array<number>(x.rank - 2).fill(1);
+    if (training && this.norms.length && !crossReplicaReducer()) {
+      // Before the first op, so that a failing call inside tf.variableGrads leaves no tensors behind.
+      const bnInput = this.granularity === 'pixel' ? x.shape : [N, this.granularity === 'channel' ? this.hiddenUnits(C) : 1];
+      checkBatchNormCount(
+        bnInput.slice(0, -1).reduce((a, b) => a * b, 1),
+        bnInput,
+        bnOpts,
+      );
+    }
+    const norm = (h: ScaledValue, k: number) => (this.norms[k] ? applyScaledTorchBatchNorm(h, this.norms[k], bnOpts) : h);
+    const affine = (h: ScaledValue, kernel: tf.Tensor, bias: tf.Tensor, product: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => ({
+      v: tf.add(product(h.v, kernel), h.scale ? tf.div(bias, h.scale) : bias),
+      scale: h.scale,
+    });
+    const unscaled = (h: ScaledValue) => (h.scale ? tf.mul(h.v, h.scale) : h.v);
     if (this.granularity === 'pixel') {
       const [{ kernel, bias }] = this.affine;
-      return tf.sigmoid(norm(tf.add(tf.mul(x, kernel.read()), bias.read()), 0));
+      const h = norm(affine(scaledDown(x, x), kernel.read(), bias.read(), tf.mul), 0);
+      return tf.sigmoid(unscaled(h));
     }
-    const pooled =
-      this.granularity === 'channel'
-        ? spatialAxes.length
-          ? tf.mean(x, spatialAxes)
-          : x
-        : tf.reshape(tf.mean(x, spatialAxes.concat([x.rank - 1])), [N, 1]);
-    let v = pooled;
+    const pooled = overflowFreeMean(x, this.granularity === 'channel' ? spatialAxes : spatialAxes.concat([x.rank - 1]));
+    let h = scaledDown(tf.reshape(pooled, [N, -1]), pooled);
     this.affine.forEach(({ kernel, bias }, k) => {
-      v = norm(tf.add(tf.matMul(v, kernel.read()), bias.read()), k);
+      h = norm(affine(h, kernel.read(), bias.read(), tf.matMul), k);
     });
-    return tf.reshape(tf.sigmoid(v), this.granularity === 'channel' ? [N, ...ones, C] : [N, ...ones, 1]);
+    return tf.reshape(tf.sigmoid(unscaled(h)), this.granularity === 'channel' ? [N, ...ones, C] : [N, ...ones, 1]);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     const x = single('MetaAconC', inputs);
-    return tf.tidy(() => aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, kwargs.training === true)));
+    return tf.tidy(() => aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, kwargs.training === true), { gate: this.gate }));
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
@@ -198,6 +265,7 @@ export class MetaAconC extends tfl.layers.Layer {
       momentum: this.momentum,
       preset: this.preset,
     };
+    if (this.gate !== 'sigmoid') config.gate = this.gate;
     if (this.p1Explicit) config.p1Initializer = serializeInitializer(this.p1Explicit);
     if (this.p2Explicit) config.p2Initializer = serializeInitializer(this.p2Explicit);
     return { ...config, ...super.getConfig() };

@@ -46,27 +46,49 @@ export interface TorchBatchNormOptions {
 
 /** Normalises `v` `[..., F]` over every axis but the last (F features). */
 export function applyTorchBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchNormOptions): tf.Tensor {
-  if (!opts.training) {
-    return tf.add(
-      tf.mul(tf.div(tf.sub(v, w.runningMean.read()), tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read()),
-      w.beta.read(),
-    );
-  }
-  const reducer = crossReplicaReducer();
-  if (reducer) return syncBatchNorm(v, w, opts, reducer);
-  const axes = v.shape.slice(0, -1).map((_, i) => i);
-  const n = v.size / v.shape[v.rank - 1];
-  checkCount(n, v, opts);
-  const { mean, variance } = tf.moments(v, axes);
-  updateRunningStats(w, mean, variance, n, opts.momentum);
-  return tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, opts.eps))), w.gamma.read()), w.beta.read());
+  return applyScaledTorchBatchNorm({ v }, w, opts).v;
 }
 
-function checkCount(n: number, v: tf.Tensor, opts: TorchBatchNormOptions): void {
+/**
+ * A value held as `v·scale`, with `scale` a float32 scalar power of two ≥ 1 (absent: 1), so that
+ * values beyond float32's range, or whose squares are, stay finite (Meta-ACON's generator on
+ * |x| up to 3e38). Scaling by a power of two is exact, so with scale 1 nothing changes.
+ */
+export interface ScaledValue {
+  v: tf.Tensor;
+  scale?: tf.Tensor;
+}
+
+/**
+ * Batch norm of the value `v·scale`. Training gives the normalised value, (v − mean)/√(var + eps/scale²)
+ * (its scale is 1: the statistics of the true value are scale·mean and scale²·var); inference gives
+ * the result in units of `scale`: (v − running_mean/scale)·γ/√(running_var + eps) + β/scale.
+ */
+export function applyScaledTorchBatchNorm(input: ScaledValue, w: TorchBatchNormWeights, opts: TorchBatchNormOptions): ScaledValue {
+  const { v, scale } = input;
+  if (!opts.training) {
+    const shifted = scale ? tf.sub(v, tf.div(w.runningMean.read(), scale)) : tf.sub(v, w.runningMean.read());
+    const y = tf.mul(tf.div(shifted, tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read());
+    return { v: tf.add(y, scale ? tf.div(w.beta.read(), scale) : w.beta.read()), scale };
+  }
+  const reducer = crossReplicaReducer();
+  if (reducer) return { v: syncBatchNorm(v, scale ? scale.dataSync()[0] : 1, w, opts, reducer) };
+  const axes = v.shape.slice(0, -1).map((_, i) => i);
+  const n = v.size / v.shape[v.rank - 1];
+  checkBatchNormCount(n, v.shape, opts);
+  const { mean, variance } = tf.moments(v, axes);
+  if (scale) updateRunningStats(w, tf.mul(mean, scale), tf.mul(variance, tf.square(scale)), n, opts.momentum);
+  else updateRunningStats(w, mean, variance, n, opts.momentum);
+  const eps = scale ? tf.div(opts.eps, tf.square(scale)) : opts.eps;
+  return { v: tf.add(tf.mul(tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, eps))), w.gamma.read()), w.beta.read()) };
+}
+
+/** The error PyTorch raises too: training-mode batch norm over a single value per feature. */
+export function checkBatchNormCount(n: number, shape: number[], opts: Pick<TorchBatchNormOptions, 'where' | 'remedy'>): void {
   if (n < 2) {
     throw new Error(
       `${opts.where}: batch normalization in training needs more than 1 value per channel, ` +
-        `got input of shape [${v.shape}] (PyTorch raises the same); use a batch size > 1${opts.remedy ? ` or ${opts.remedy}` : ''}`,
+        `got input of shape [${shape}] (PyTorch raises the same); use a batch size > 1${opts.remedy ? ` or ${opts.remedy}` : ''}`,
     );
   }
 }
@@ -97,21 +119,42 @@ function featureSums(t: tf.Tensor): Float64Array {
  * for the gradient of shard k's loss (which the trainer weights by w_k = n_k/N = M_k/M):
  *   dx = γ/σ·(dy − (A + x̂·B)/M_k), A = Σ_k w_k·Σ dy, B = Σ_k w_k·Σ dy·x̂;
  * dγ = Σ dy·x̂ and dβ = Σ dy over the local shard. With one replica this is ordinary batch norm.
+ * The input value is `v·scale` (a power of two ≥ 1 per replica); the replicas agree on the power of
+ * two S ≥ 1 + Σ_k (scale_k − 1) ≥ max_k scale_k (1 when every scale is 1) and normalise v·scale/S,
+ * which is exact, so the result does not depend on the scales.
  */
-function syncBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchNormOptions, reducer: CrossReplicaReducer): tf.Tensor {
+function syncBatchNorm(
+  v: tf.Tensor,
+  scale: number,
+  w: TorchBatchNormWeights,
+  opts: TorchBatchNormOptions,
+  reducer: CrossReplicaReducer,
+): tf.Tensor {
   const F = v.shape[v.rank - 1],
     localCount = v.size / F;
-  const first = reducer.allReduce([...featureSums(v), localCount]);
+  const first = reducer.allReduce([...featureSums(v).map((s) => s * scale), localCount, scale - 1]);
   const count = first[F];
-  checkCount(count, v, opts);
-  const mean = Float32Array.from(first.subarray(0, F), (s) => s / count);
+  checkBatchNormCount(count, v.shape, opts);
+  let common = 1;
+  while (common < 1 + first[F + 1]) common *= 2;
+  const trueMean = first.subarray(0, F).map((s) => s / count);
+  const mean = Float32Array.from(trueMean, (m) => m / common);
   const meanT = tf.tensor1d(mean);
-  const squares = tf.tidy(() => tf.square(tf.sub(v, meanT)));
+  const vs = scale === common ? v : tf.mul(v, scale / common);
+  const squares = tf.tidy(() => tf.square(tf.sub(vs, meanT)));
   const sq = reducer.allReduce(featureSums(squares));
   squares.dispose();
   const variance = Float32Array.from(sq, (s) => s / count);
-  const invStd = Float32Array.from(variance, (s) => 1 / Math.sqrt(s + opts.eps));
-  tf.tidy(() => updateRunningStats(w, meanT, tf.tensor1d(variance), count, opts.momentum));
+  const invStd = Float32Array.from(variance, (s) => 1 / Math.sqrt(s + opts.eps / common ** 2));
+  tf.tidy(() =>
+    updateRunningStats(
+      w,
+      tf.tensor1d(Float32Array.from(trueMean)),
+      tf.tensor1d(Float32Array.from(variance, (s) => s * common ** 2)),
+      count,
+      opts.momentum,
+    ),
+  );
 
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta] = args as tf.Tensor[];
@@ -139,7 +182,7 @@ function syncBatchNorm(v: tf.Tensor, w: TorchBatchNormWeights, opts: TorchBatchN
     };
     return { value: tf.add(tf.mul(xhat, gamma), beta), gradFunc };
   }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
-  const y = normalize(v, w.gamma.read(), w.beta.read());
+  const y = normalize(vs, w.gamma.read(), w.beta.read());
   meanT.dispose();
   return y;
 }

@@ -135,3 +135,31 @@ export function smoothMaximum(values: readonly number[], beta: number): number {
   }
   return num / den;
 }
+
+// ---- The hard-sigmoid gate (nmaac/acon#2, #12: σ replaced by a piecewise-linear h for latency)
+
+/** h(z) = clip(z/6 + 1/2, 0, 1), PyTorch's hardsigmoid; h(−z) = 1 − h(z), as for σ. */
+export function hardSigmoid(z: number): number {
+  return Math.min(1, Math.max(0, z / 6 + 0.5));
+}
+
+/** h′(z) = 1/6 on −3 < z < 3 and 0 elsewhere; at the kinks z = ±3 the subgradient 0, as PyTorch's hardsigmoid_backward. */
+export function hardSigmoidSlope(z: number): number {
+  return z > -3 && z < 3 ? 1 / 6 : 0;
+}
+
+/** ACON-C with the hard gate: p1x·h(z) + p2x·h(−z), z = β(p1 − p2)x (ACON-A: p1 = 1, p2 = 0; ACON-B: p1 = 1, p2 = p). */
+export function aconCHard(x: number, p1: number, p2: number, beta: number): number {
+  const z = beta * (p1 - p2) * x;
+  return p1 * x * hardSigmoid(z) + p2 * x * hardSigmoid(-z);
+}
+
+/** Partial derivatives of `aconCHard`: the σ formulas with σ′ = s·t replaced by h′(z), k = h(z) + z·h′(z). */
+export function aconCHardPartials(x: number, p1: number, p2: number, beta: number): AconCPartials {
+  const d = (p1 - p2) * x;
+  const z = beta * d;
+  const slope = hardSigmoidSlope(z);
+  const k = hardSigmoid(z) + z * slope,
+    k2 = hardSigmoid(-z) - z * slope;
+  return { dx: p1 * k + p2 * k2, dp1: x * k, dp2: x * k2, dbeta: d * d * slope };
+}

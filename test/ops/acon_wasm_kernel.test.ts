@@ -28,6 +28,7 @@ interface Case {
   p2: Float32Array;
   beta: Float32Array;
   dy: Float32Array;
+  gate?: 'sigmoid' | 'hardSigmoid';
 }
 
 interface Outputs {
@@ -47,8 +48,9 @@ async function runOn(backend: 'cpu' | 'wasm', k: Case): Promise<Outputs> {
   const p1 = tf.tensor1d(k.p1),
     p2 = tf.tensor1d(k.p2),
     beta = tf.tensor3d(k.beta, k.bShape);
-  const y = tf.engine().runKernel(ACON_C, { x, p1, p2, beta }) as tf.Tensor;
-  const g = tf.engine().runKernel(ACON_C_GRAD, { x, p1, p2, beta, dy }) as tf.Tensor[];
+  const attrs = { gate: k.gate ?? 'sigmoid' };
+  const y = tf.engine().runKernel(ACON_C, { x, p1, p2, beta }, attrs) as tf.Tensor;
+  const g = tf.engine().runKernel(ACON_C_GRAD, { x, p1, p2, beta, dy }, attrs) as tf.Tensor[];
   const out: Outputs = {
     y: y.dataSync() as Float32Array,
     dx: g[0].dataSync() as Float32Array,
@@ -199,6 +201,21 @@ describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
           const N = 2 + Math.floor(r() * 3),
             S = 2 + Math.floor(r() * 6);
           await compare(randomCase(`C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++));
+        }
+      }
+    }
+  });
+
+  it('the hard-sigmoid gate: every β layout, Cp ∈ {1, C}, C ∈ {1,5,8,17}', async () => {
+    const r = rng(8);
+    let seed = 300;
+    for (const C of [1, 5, 8, 17]) {
+      for (const Cp of C === 1 ? [1] : [1, C]) {
+        for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
+          const N = 2 + Math.floor(r() * 3),
+            S = 2 + Math.floor(r() * 6);
+          const k = randomCase(`hard gate C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++);
+          await compare({ ...k, gate: 'hardSigmoid' });
         }
       }
     }

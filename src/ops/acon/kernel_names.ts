@@ -25,6 +25,15 @@
  * as for σ, so the forward keeps its form with s = h(z), t = h(−z); in the backward σ′ = s·t becomes
  * h′(z) = 1/6 on −3 < z < 3 and 0 elsewhere (the kinks take 0, as PyTorch's hardsigmoid_backward):
  *   k = s + z·h′(z),  ∂y/∂β = d²·h′(z).
+ *
+ * Non-finite inputs (every backend, forward and backward, as PyTorch): a NaN in x, p1, p2, β (or
+ * dy) makes the outputs it reaches NaN — y and dx at that element, and the parameter sums it enters.
+ * Infinities give the limits: at x → ±∞ the gate that tends to 1 wins, y → p_w·x with p_w = p1
+ * where z → +∞, p2 where z → −∞, (p1 + p2)/2 where β(p1 − p2) = 0, and y → 0 when p_w = 0
+ * (e.g. x = −∞, p1 = 1, p2 = 0 gives 0, the limit of x·σ(x)); dx → dy·p_w; the gate's other term,
+ * x·k or x·(1 − k) and d²·g′(z), decays exponentially (σ) or is exactly 0 (hard σ), so it gives 0.
+ * In the kernels this is one rule: a product of an exact-zero factor (a saturated gate, p = 0,
+ * dy = 0, β(p1 − p2) = 0) with an infinite one is 0, never NaN.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 

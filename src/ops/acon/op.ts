@@ -4,9 +4,26 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { aconCGeneric } from './generic.js';
-import { ACON_C, ACON_C_GRAD } from './kernel_names.js';
+import { ACON_C, ACON_C_GRAD, type AconGate } from './kernel_names.js';
 
 type TensorInput = tf.Tensor | tf.TensorLike;
+
+/** Options of every ACON op. */
+export interface AconOptions {
+  /**
+   * The switch: `'sigmoid'` (default, the paper's σ) or `'hardSigmoid'`, h(z) = clip(z/6 + 1/2, 0, 1)
+   * (suggested by the authors for latency, nmaac/acon#2 and #12).
+   */
+  gate?: AconGate;
+}
+
+const GATES: readonly AconGate[] = ['sigmoid', 'hardSigmoid'];
+
+function gateOf(op: string, options: AconOptions | undefined): AconGate {
+  const gate = options?.gate ?? 'sigmoid';
+  if (!GATES.includes(gate)) throw new Error(`${op}: gate must be 'sigmoid' or 'hardSigmoid', got '${String(gate)}'`);
+  return gate;
+}
 
 function toFloatTensor(op: string, name: string, v: TensorInput): tf.Tensor {
   if (v instanceof tf.Tensor) {
@@ -80,7 +97,9 @@ function aconCImpl(
   p2In: TensorInput,
   betaIn: TensorInput,
   names: [string, string],
+  options: AconOptions | undefined,
 ): tf.Tensor {
+  const gate = gateOf(op, options);
   return tf.tidy(() => {
     const x = toFloatTensor(op, 'x', xIn);
     if (x.rank < 2)
@@ -92,9 +111,10 @@ function aconCImpl(
     const C = x.shape[x.rank - 1];
     const S = x.shape.slice(1, -1).reduce((a, d) => a * d, 1);
     const x3 = tf.reshape(x, [x.shape[0], S, C]);
+    const [q1, q2] = [p1.size === Cp ? p1 : tf.broadcastTo(p1, [Cp]), p2.size === Cp ? p2 : tf.broadcastTo(p2, [Cp])];
     const y3 = hasFusedKernel()
-      ? (tf.engine().runKernel(ACON_C, { x: x3, p1: tf.broadcastTo(p1, [Cp]), p2: tf.broadcastTo(p2, [Cp]), beta }) as tf.Tensor)
-      : aconCGeneric(x3, tf.broadcastTo(p1, [Cp]), tf.broadcastTo(p2, [Cp]), beta);
+      ? (tf.engine().runKernel(ACON_C, { x: x3, p1: q1, p2: q2, beta }, { gate }) as tf.Tensor)
+      : aconCGeneric(x3, q1, q2, beta, gate);
     return tf.reshape(y3, x.shape);
   });
 }
@@ -106,17 +126,18 @@ function aconCImpl(
  * @param p2 `[C]` or `[1]`
  * @param beta broadcastable to x: `[C]`/`[1]` (per channel / per layer), `[N,1,…,1,C]` (Meta-ACON,
  *   per sample and channel), `[N,1,…,1]` (per sample), or x's shape (per pixel). Any sign.
+ * @param options `gate`: `'sigmoid'` (default) or `'hardSigmoid'` (σ replaced by clip(z/6 + 1/2, 0, 1)).
  */
-export function aconC(x: TensorInput, p1: TensorInput, p2: TensorInput, beta: TensorInput): tf.Tensor {
-  return aconCImpl('aconC', x, p1, p2, beta, ['p1', 'p2']);
+export function aconC(x: TensorInput, p1: TensorInput, p2: TensorInput, beta: TensorInput, options?: AconOptions): tf.Tensor {
+  return aconCImpl('aconC', x, p1, p2, beta, ['p1', 'p2'], options);
 }
 
 /** ACON-A (paper eq. 3, Swish with learnable β): f(x) = x·σ(βx). */
-export function aconA(x: TensorInput, beta: TensorInput): tf.Tensor {
-  return tf.tidy(() => aconCImpl('aconA', x, tf.ones([1]), tf.zeros([1]), beta, ['p1', 'p2']));
+export function aconA(x: TensorInput, beta: TensorInput, options?: AconOptions): tf.Tensor {
+  return tf.tidy(() => aconCImpl('aconA', x, tf.ones([1]), tf.zeros([1]), beta, ['p1', 'p2'], options));
 }
 
 /** ACON-B (paper eq. 4, smooth PReLU): f(x) = (1 − p)·x·σ(β(1 − p)x) + p·x, p `[C]` or `[1]`. */
-export function aconB(x: TensorInput, p: TensorInput, beta: TensorInput): tf.Tensor {
-  return tf.tidy(() => aconCImpl('aconB', x, tf.ones([1]), p, beta, ['p1', 'p']));
+export function aconB(x: TensorInput, p: TensorInput, beta: TensorInput, options?: AconOptions): tf.Tensor {
+  return tf.tidy(() => aconCImpl('aconB', x, tf.ones([1]), p, beta, ['p1', 'p'], options));
 }

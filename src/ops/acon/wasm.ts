@@ -18,7 +18,15 @@ import {
 } from '@tensorflow/tfjs-core';
 import { wasmBase64, wasmSharedBase64 } from '../simd/acon.wasm.generated.js';
 import { aconCBackwardCpu, aconCForwardCpu } from './cpu.js';
-import { ACON_C, ACON_C_GRAD, aconCLayout, type AconCGradInputs, type AconCInputs, type AconCLayout } from './kernel_names.js';
+import {
+  ACON_C,
+  ACON_C_GRAD,
+  aconCLayout,
+  type AconCAttrs,
+  type AconCGradInputs,
+  type AconCInputs,
+  type AconCLayout,
+} from './kernel_names.js';
 
 /** Exports of the compiled kernel module (pointers are byte offsets into the backend heap). */
 interface AconExports {
@@ -35,6 +43,7 @@ interface AconExports {
     Nb: number,
     Sb: number,
     Cb: number,
+    hard: number,
   ): void;
   aconCBackward(
     x: number,
@@ -54,6 +63,7 @@ interface AconExports {
     Nb: number,
     Sb: number,
     Cb: number,
+    hard: number,
   ): void;
   aconCBackwardScratchBytes(N: number, S: number, C: number, Cp: number, Nb: number, Sb: number, Cb: number): number;
 }
@@ -180,12 +190,21 @@ function cpuView(backend: BackendWasmLike) {
   };
 }
 
-function aconCForwardWasm(args: { inputs: AconCInputs; backend: unknown }): TensorInfo {
+/** 1 for the hard-sigmoid gate, 0 for σ; anything else is an error naming the kernel. */
+function hardFlag(kernel: string, attrs: Partial<AconCAttrs> | undefined): number {
+  const gate = attrs?.gate ?? 'sigmoid';
+  if (gate !== 'sigmoid' && gate !== 'hardSigmoid')
+    throw new Error(`${kernel} (wasm): gate must be 'sigmoid' or 'hardSigmoid', got '${String(gate)}'`);
+  return gate === 'hardSigmoid' ? 1 : 0;
+}
+
+function aconCForwardWasm(args: { inputs: AconCInputs; backend: unknown; attrs?: Partial<AconCAttrs> }): TensorInfo {
   const backend = args.backend as BackendWasmLike;
   const { x, p1, p2, beta } = args.inputs;
   checkFloat32(ACON_C, args.inputs);
+  const hard = hardFlag(ACON_C, args.attrs);
   const k = kernelsFor(backend);
-  if (!k) return aconCForwardCpu({ inputs: args.inputs, backend: cpuView(backend) });
+  if (!k) return aconCForwardCpu({ inputs: args.inputs, backend: cpuView(backend), attrs: args.attrs });
   const y = backend.makeOutput(x.shape, 'float32');
   const { N, S, C, Cp, Nb, Sb, Cb } = mergeRows(aconCLayout(x, p1, beta));
   k.aconCForward(
@@ -201,16 +220,18 @@ function aconCForwardWasm(args: { inputs: AconCInputs; backend: unknown }): Tens
     Nb,
     Sb,
     Cb,
+    hard,
   );
   return y;
 }
 
-function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown }): TensorInfo[] {
+function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown; attrs?: Partial<AconCAttrs> }): TensorInfo[] {
   const backend = args.backend as BackendWasmLike;
   const { x, p1, p2, beta, dy } = args.inputs;
   checkFloat32(ACON_C_GRAD, args.inputs);
+  const hard = hardFlag(ACON_C_GRAD, args.attrs);
   const k = kernelsFor(backend);
-  if (!k) return aconCBackwardCpu({ inputs: args.inputs, backend: cpuView(backend) });
+  if (!k) return aconCBackwardCpu({ inputs: args.inputs, backend: cpuView(backend), attrs: args.attrs });
   const { N, S, C, Cp, Nb, Sb, Cb } = mergeRows(aconCLayout(x, p1, beta));
   const dx = backend.makeOutput(x.shape, 'float32');
   const dp1 = backend.makeOutput(p1.shape, 'float32');
@@ -246,6 +267,7 @@ function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown }):
       Nb,
       Sb,
       Cb,
+      hard,
     );
   } finally {
     if (scratchInfo) backend.disposeData(scratchInfo.dataId, true);

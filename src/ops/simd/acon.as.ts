@@ -5,11 +5,14 @@
  * `src/ops/acon/kernel_names.ts`; reference implementation: `src/ops/acon/cpu.ts`.
  *
  * Per element, with z = (β·(p1 − p2))·x, e = exp(−|z|) (exactly 0 once it would leave the normal
- * range), s = σ(z), t = σ(−z):
+ * range), s = σ(z), t = σ(−z), g′ = s·t (or, for the hard gate, s = h(z), t = h(−z), g′ = h′(z)):
  *   y  = x·(p1·s + p2·t)
- *   k  = s + z·s·t,  k2 = t − z·s·t   (z·s·t := 0 when s·t = 0)
+ *   k  = s + z·g′,  k2 = t − z·g′   (z·g′ := 0 when g′ = 0)
  *   dx = dy·(p1·k + p2·k2)
  *   dp1 = Σ dy·x·k,  dp2 = Σ dy·x·k2,  dβ = Σ dy·d²·s·t  with d = (p1 − p2)·x
+ * Non-finite inputs (kernel_names.ts): a vector with a NaN input, an infinite x or dy, or a 0·∞
+ * in z takes a slow path that sets NaN-input lanes to NaN and the remaining NaN products (exact
+ * zero times infinity) to their limit 0; finite vectors never pay for it.
  * Channels run 4 at a time (f32x4; a partial vector for the last C % 4 channels). The parameter
  * gradient terms are formed and summed in float64 from the float32 factors, so they neither
  * overflow nor lose accuracy before the final rounding to float32.
@@ -17,7 +20,9 @@
 
 // ---- exp(w), w ≤ 0. Range reduction as in Cephes expf: w = n·ln2 + r, |r| ≤ ln2/2, ln2 split in
 // two so that n·LN2_HI is exact; e^r ≈ 1 + r + r²·q(r) with q of degree 4 (a near-minimax fit,
-// relative error 3.3e-9 on |r| ≤ ln2/2); 2^n from the exponent bits. ≤ 1 ulp on the normal range.
+// relative error 3.3e-9 on |r| ≤ ln2/2); 2^n from the exponent bits. ≤ 1 ulp on the normal range;
+// results below it (w < ln 2^−126) are formed as (e^r·2^(n+64))·2^−64, so they round once into the
+// subnormals (within one subnormal ulp), and exp(w) is 0 only where it is below 2^−150.
 const LOG2E: f32 = 1.44269504088896341;
 /** ln2 = LN2_HI − LN2_LO_NEG. */
 const LN2_HI: f32 = 0.693359375;
@@ -32,15 +37,21 @@ const Q4: f32 = 0.0013813111;
  * the low mantissa bits as n + 127, so (bits << 23) is 2^n for −126 ≤ n ≤ 127.
  */
 const ROUND_BIAS: f32 = 12583039.0;
-/** ln(2^−126): below it exp(w) is not a normal float32 and is returned as exactly 0. */
-const EXP_MIN: f32 = -87.33654;
+/** ln(2^−126): below it exp(w) is subnormal. */
+const EXP_NORMAL_MIN: f32 = -87.33654;
+/** Below ln(2^−150) exp(w) rounds to 0. */
+const EXP_MIN: f32 = -103.972076;
+/** 2^−64. */
+const TWO_M64: f32 = 5.421010862427522e-20;
 
-/** exp(w) lane-wise for w ≤ 0 (including −Inf); 0 for w < ln(2^−126). */
+/** exp(w) lane-wise for w ≤ 0 (including −Inf). */
 // @ts-ignore: decorator
 @inline function expNonPositive(w: v128): v128 {
   const biased = f32x4.add(f32x4.mul(w, f32x4.splat(LOG2E)), f32x4.splat(ROUND_BIAS));
-  const pow2 = i32x4.shl(biased, 23);
   const n = f32x4.sub(biased, f32x4.splat(ROUND_BIAS));
+  const sub = f32x4.lt(w, f32x4.splat(EXP_NORMAL_MIN));
+  // Subnormal results: 2^(n+64) now, 2^−64 at the end.
+  const pow2 = i32x4.shl(f32x4.add(biased, v128.and(f32x4.splat(64), sub)), 23);
   let r = f32x4.sub(w, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO_NEG)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(Q4), r), f32x4.splat(Q3));
@@ -48,19 +59,38 @@ const EXP_MIN: f32 = -87.33654;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q0));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  // Lanes below EXP_MIN (n < −126, or garbage from w = −Inf) are cleared.
-  return v128.and(f32x4.mul(p, pow2), f32x4.ge(w, f32x4.splat(EXP_MIN)));
+  const e = f32x4.mul(f32x4.mul(p, pow2), v128.bitselect(f32x4.splat(TWO_M64), f32x4.splat(1), sub));
+  // Lanes below EXP_MIN (n < −150, or garbage from w = −Inf) are cleared.
+  return v128.and(e, f32x4.ge(w, f32x4.splat(EXP_MIN)));
 }
 
-/**
- * z = (β·(p1 − p2))·x in float32. A NaN here can only be 0·Inf from an overflowed factor, whose
- * true value is 0. (Where β·(p1 − p2) itself overflows, z saturates to ±Inf; that differs from the
- * exact z only for |x| < 88/FLT_MAX, where it changes σ(±z) and so dx.)
- */
+/** Lanes where v is not NaN (all ones) or NaN (zero). */
 // @ts-ignore: decorator
-@inline function preActivation(beta: v128, pd: v128, x: v128): v128 {
-  const z = f32x4.mul(f32x4.mul(beta, pd), x);
-  return v128.and(z, f32x4.eq(z, z));
+@inline function notNaN(v: v128): v128 {
+  return f32x4.eq(v, v);
+}
+
+/** Lanes where some input is NaN. */
+// @ts-ignore: decorator
+@inline function anyNaN4(a: v128, b: v128, c: v128, d: v128): v128 {
+  return v128.or(v128.or(f32x4.ne(a, a), f32x4.ne(b, b)), v128.or(f32x4.ne(c, c), f32x4.ne(d, d)));
+}
+
+/** Lanes where |v| is finite. */
+// @ts-ignore: decorator
+@inline function finite(v: v128): v128 {
+  return f32x4.lt(f32x4.abs(v), f32x4.splat(Infinity));
+}
+
+/** NaN lanes of v become 0 (the limit of 0·∞), then the lanes of `nan` become NaN. */
+// @ts-ignore: decorator
+@inline function limitOrNaN(v: v128, nan: v128): v128 {
+  return v128.or(v128.and(v, notNaN(v)), nan);
+}
+
+// @ts-ignore: decorator
+@inline function limitOrNaN64(v: v128, nan: v128): v128 {
+  return v128.or(v128.and(v, f64x2.eq(v, v)), nan);
 }
 
 /** exp(−|z|): 1/(1 + e) and e/(1 + e) are σ(±z), ordered by the sign of z (no cancellation). */
@@ -74,6 +104,21 @@ const EXP_MIN: f32 = -87.33654;
 @inline function pick(z: v128, er: v128, r: v128, positive: bool): v128 {
   const pos = f32x4.ge(z, f32x4.splat(0));
   return positive ? v128.bitselect(r, er, pos) : v128.bitselect(er, r, pos);
+}
+
+/** h(±z) = clip(1/2 ± z/6, 0, 1). */
+// @ts-ignore: decorator
+@inline function hardGate(z: v128, positive: bool): v128 {
+  const u = f32x4.mul(z, f32x4.splat(<f32>(1.0 / 6.0)));
+  const v = positive ? f32x4.add(f32x4.splat(0.5), u) : f32x4.sub(f32x4.splat(0.5), u);
+  return f32x4.min(f32x4.max(v, f32x4.splat(0)), f32x4.splat(1));
+}
+
+/** h′(z) = 1/6 on −3 < z < 3, 0 elsewhere (0 at the kinks, as PyTorch's hardsigmoid_backward). */
+// @ts-ignore: decorator
+@inline function hardSlope(z: v128): v128 {
+  const inside = v128.and(f32x4.gt(z, f32x4.splat(-3)), f32x4.lt(z, f32x4.splat(3)));
+  return v128.and(f32x4.splat(<f32>(1.0 / 6.0)), inside);
 }
 
 // ---- partial vectors for the last C % 4 channels (missing lanes read as 0, never written)
@@ -122,17 +167,29 @@ const EXP_MIN: f32 = -87.33654;
 
 /** y = x·(p1·s + p2·t) for 4 lanes. */
 // @ts-ignore: decorator
-@inline function aconY(x: v128, a: v128, b: v128, beta: v128): v128 {
-  const z = preActivation(beta, f32x4.sub(a, b), x);
-  const e = expNegAbs(z);
-  const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), er = f32x4.mul(e, r);
-  const s = pick(z, er, r, true), t = pick(z, er, r, false);
-  return f32x4.mul(x, f32x4.add(f32x4.mul(a, s), f32x4.mul(b, t)));
+@inline function aconY(x: v128, a: v128, b: v128, beta: v128, hard: bool): v128 {
+  const zr = f32x4.mul(f32x4.mul(beta, f32x4.sub(a, b)), x);
+  const zOk = notNaN(zr);
+  const z = v128.and(zr, zOk);
+  let s: v128, t: v128;
+  if (hard) {
+    s = hardGate(z, true);
+    t = hardGate(z, false);
+  } else {
+    const e = expNegAbs(z);
+    const onePlusE = f32x4.add(f32x4.splat(1), e);
+    const r = f32x4.div(f32x4.splat(1), onePlusE), er = f32x4.div(e, onePlusE);
+    s = pick(z, er, r, true);
+    t = pick(z, er, r, false);
+  }
+  const y = f32x4.mul(x, f32x4.add(f32x4.mul(a, s), f32x4.mul(b, t)));
+  if (i32x4.all_true(v128.and(zOk, finite(x)))) return y;
+  return limitOrNaN(y, anyNaN4(x, a, b, beta));
 }
 
 // @ts-ignore: decorator
 @inline function forwardAll(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
-  N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32, pSplat: bool, bSplat: bool): void {
+  N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32, pSplat: bool, bSplat: bool, hard: bool): void {
   const a0 = splatF32(p1), b0 = splatF32(p2);
   const rowBytes = <usize>C << 2;
   const full = C & ~3, rest = C - full;
@@ -147,32 +204,40 @@ const EXP_MIN: f32 = -87.33654;
         const a = pSplat ? a0 : v128.load(p1 + o);
         const b = pSplat ? b0 : v128.load(p2 + o);
         const bet = bSplat ? bet0 : v128.load(br + o);
-        v128.store(yr + o, aconY(v128.load(xr + o), a, b, bet));
+        v128.store(yr + o, aconY(v128.load(xr + o), a, b, bet, hard));
       }
       if (rest) {
         const o = <usize>full << 2;
         const a = pSplat ? a0 : loadN(p1 + o, rest);
         const b = pSplat ? b0 : loadN(p2 + o, rest);
         const bet = bSplat ? bet0 : loadN(br + o, rest);
-        storeN(yr + o, aconY(loadN(xr + o, rest), a, b, bet), rest);
+        storeN(yr + o, aconY(loadN(xr + o, rest), a, b, bet, hard), rest);
       }
     }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function forwardGate(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32, hard: bool): void {
+  if (Cp == 1) {
+    if (Cb == 1) forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, true, true, hard);
+    else forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, true, false, hard);
+  } else {
+    if (Cb == 1) forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, false, true, hard);
+    else forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, false, false, hard);
   }
 }
 
 /**
  * y = ACON-C(x) for x [N,S,C], p1/p2 [Cp], β [Nb,Sb,Cb] (Cp ∈ {1,C}, Nb ∈ {1,N}, Sb ∈ {1,S}, Cb ∈ {1,C}).
  * Pointers are byte offsets of float32 arrays; y may not alias the inputs partially.
+ * `hard` ≠ 0 selects the hard-sigmoid gate.
  */
 export function aconCForward(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
-  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32): void {
-  if (Cp == 1) {
-    if (Cb == 1) forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, true, true);
-    else forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, true, false);
-  } else {
-    if (Cb == 1) forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, false, true);
-    else forwardAll(x, p1, p2, beta, y, N, S, C, Nb, Sb, Cb, false, false);
-  }
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32, hard: i32): void {
+  if (hard) forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, true);
+  else forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, false);
 }
 
 // ================================================================ backward
@@ -234,7 +299,7 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
 // @ts-ignore: decorator
 @inline function backwardAll(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
   dx: usize, dbeta: usize, pd: usize, a1: usize, a2: usize, ab: usize,
-  N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32, pSplat: bool, bSplat: bool, bAcc: bool): void {
+  N: i32, S: i32, C: i32, Nb: i32, Sb: i32, Cb: i32, pSplat: bool, bSplat: bool, bAcc: bool, hard: bool): void {
   const a0 = splatF32(p1), b0 = splatF32(p2);
   const pd0 = f64x2.splat(<f64>load<f32>(p1) - <f64>load<f32>(p2));
   let s1 = f64x2.splat(0), s2 = f64x2.splat(0);
@@ -258,21 +323,45 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
         const b = pSplat ? b0 : loadN(p2 + o, m);
         const bet = bSplat ? bet0 : loadN(br + o, m);
 
-        const z = preActivation(bet, f32x4.sub(a, b), xv);
-        const e = expNegAbs(z);
-        const r = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e)), er = f32x4.mul(e, r);
-        const sg = pick(z, er, r, true), tg = pick(z, er, r, false);
-        const st = f32x4.mul(sg, tg);
+        const zr = f32x4.mul(f32x4.mul(bet, f32x4.sub(a, b)), xv);
+        const zOk = notNaN(zr);
+        const z = v128.and(zr, zOk);
+        let sg: v128, tg: v128, st: v128;
+        if (hard) {
+          sg = hardGate(z, true);
+          tg = hardGate(z, false);
+          st = hardSlope(z);
+        } else {
+          const e = expNegAbs(z);
+          const onePlusE = f32x4.add(f32x4.splat(1), e);
+          const r = f32x4.div(f32x4.splat(1), onePlusE), er = f32x4.div(e, onePlusE);
+          sg = pick(z, er, r, true);
+          tg = pick(z, er, r, false);
+          st = f32x4.mul(sg, tg);
+        }
         const zst = v128.andnot(f32x4.mul(z, st), f32x4.eq(st, f32x4.splat(0)));
         const k = f32x4.add(sg, zst), k2 = f32x4.sub(tg, zst);
-        storeN(dxr + o, f32x4.mul(g, f32x4.add(f32x4.mul(a, k), f32x4.mul(b, k2))), m);
+        let dxv = f32x4.mul(g, f32x4.add(f32x4.mul(a, k), f32x4.mul(b, k2)));
 
         // Parameter-gradient terms in float64 (dy·x and d = (p1 − p2)·x are exact there).
         const gL = f64x2.promote_low_f32x4(g), gH = promoteHigh(g);
         const xL = f64x2.promote_low_f32x4(xv), xH = promoteHigh(xv);
         const gxL = f64x2.mul(gL, xL), gxH = f64x2.mul(gH, xH);
-        const t1L = f64x2.mul(gxL, f64x2.promote_low_f32x4(k)), t1H = f64x2.mul(gxH, promoteHigh(k));
-        const t2L = f64x2.mul(gxL, f64x2.promote_low_f32x4(k2)), t2H = f64x2.mul(gxH, promoteHigh(k2));
+        let t1L = f64x2.mul(gxL, f64x2.promote_low_f32x4(k)), t1H = f64x2.mul(gxH, promoteHigh(k));
+        let t2L = f64x2.mul(gxL, f64x2.promote_low_f32x4(k2)), t2H = f64x2.mul(gxH, promoteHigh(k2));
+        const dL = f64x2.mul(pSplat ? pd0 : v128.load(pd + o8), xL);
+        const dH = f64x2.mul(pSplat ? pd0 : v128.load(pd + o8 + 16), xH);
+        let tbL = f64x2.mul(f64x2.mul(gL, f64x2.mul(dL, f64x2.promote_low_f32x4(st))), dL);
+        let tbH = f64x2.mul(f64x2.mul(gH, f64x2.mul(dH, promoteHigh(st))), dH);
+        if (!i32x4.all_true(v128.and(zOk, v128.and(finite(xv), finite(g))))) {
+          const nan = v128.or(anyNaN4(xv, a, b, bet), f32x4.ne(g, g));
+          const nanL = i64x2.extend_low_i32x4_s(nan), nanH = i64x2.extend_high_i32x4_s(nan);
+          dxv = limitOrNaN(dxv, nan);
+          t1L = limitOrNaN64(t1L, nanL); t1H = limitOrNaN64(t1H, nanH);
+          t2L = limitOrNaN64(t2L, nanL); t2H = limitOrNaN64(t2H, nanH);
+          tbL = limitOrNaN64(tbL, nanL); tbH = limitOrNaN64(tbH, nanH);
+        }
+        storeN(dxr + o, dxv, m);
         if (pSplat) {
           s1 = f64x2.add(s1, f64x2.add(t1L, t1H));
           s2 = f64x2.add(s2, f64x2.add(t2L, t2H));
@@ -280,10 +369,6 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
           addTo(a1 + o8, t1L); addTo(a1 + o8 + 16, t1H);
           addTo(a2 + o8, t2L); addTo(a2 + o8 + 16, t2H);
         }
-        const dL = f64x2.mul(pSplat ? pd0 : v128.load(pd + o8), xL);
-        const dH = f64x2.mul(pSplat ? pd0 : v128.load(pd + o8 + 16), xH);
-        const tbL = f64x2.mul(f64x2.mul(gL, f64x2.mul(dL, f64x2.promote_low_f32x4(st))), dL);
-        const tbH = f64x2.mul(f64x2.mul(gH, f64x2.mul(dH, promoteHigh(st))), dH);
         if (bSplat) sb = f64x2.add(sb, f64x2.add(tbL, tbH));
         else if (bAcc) { addTo(abr + o8, tbL); addTo(abr + o8 + 16, tbH); }
         else storeN(dbr + o, demote2(tbL, tbH), m);
@@ -297,14 +382,30 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
   }
 }
 
+// @ts-ignore: decorator
+@inline function backwardGate(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
+  dx: usize, dbeta: usize, pd: usize, a1: usize, a2: usize, ab: usize,
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32, bSplat: bool, bAcc: bool, hard: bool): void {
+  if (Cp == 1) {
+    if (bSplat) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, true, false, hard);
+    else if (bAcc) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, false, true, hard);
+    else backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, false, false, hard);
+  } else {
+    if (bSplat) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, true, false, hard);
+    else if (bAcc) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, false, true, hard);
+    else backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, false, false, hard);
+  }
+}
+
 /**
  * Gradients of ACON-C: dx [N,S,C], dp1/dp2 [Cp] and dβ [Nb,Sb,Cb] (same layout as the inputs),
  * parameter gradients summed over their broadcast axes. `scratch` points to
- * aconCBackwardScratchBytes(...) bytes, 16-byte aligned, that the call may overwrite.
+ * aconCBackwardScratchBytes(...) bytes, 16-byte aligned, that the call may overwrite. `hard` ≠ 0
+ * selects the hard-sigmoid gate.
  */
 export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
   dx: usize, dp1: usize, dp2: usize, dbeta: usize, scratch: usize,
-  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32): void {
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32, hard: i32): void {
   const P = round4(Cp);
   const pd = scratch, a1 = pd + (P << 3), a2 = a1 + (P << 3), ab = a2 + (P << 3);
   const nb = betaAccCount(N, S, C, Nb, Sb, Cb);
@@ -315,15 +416,8 @@ export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: u
 
   const bSplat = Cb == 1;
   const bAcc = !bSplat && nb > 0;
-  if (Cp == 1) {
-    if (bSplat) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, true, false);
-    else if (bAcc) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, false, true);
-    else backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, true, false, false);
-  } else {
-    if (bSplat) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, true, false);
-    else if (bAcc) backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, false, true);
-    else backwardAll(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Nb, Sb, Cb, false, false, false);
-  }
+  if (hard) backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, true);
+  else backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, false);
 
   // Round the float64 sums to the float32 outputs.
   for (let c: usize = 0; c < <usize>Cp; c++) {

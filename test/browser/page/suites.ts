@@ -24,9 +24,6 @@ import type { TestCase } from './runner.js';
  */
 export const TOLERANCE: Record<string, number> = { cpu: 1e-5, wasm: 1e-5, webgl: 1e-5, webgpu: 1e-5 };
 
-/** Backends whose fused kernels implement the `hardSigmoid` gate (webgl/webgpu here; cpu/wasm come with the speed work). */
-const HARD_SIGMOID_BACKENDS = ['webgl', 'webgpu'];
-
 const SHAPES = [
   [5, 7],
   [3, 4, 6],
@@ -124,9 +121,6 @@ function layoutGrid(rtol: number): TestCase {
 function hardSigmoidGrid(backend: string, rtol: number): TestCase {
   return {
     name: "the 'hardSigmoid' gate matches its float64 math for every β layout",
-    skip: HARD_SIGMOID_BACKENDS.includes(backend)
-      ? undefined
-      : `the ${backend} kernels implement the gate in the speed work (merged separately)`,
     run: async () => {
       const r = rng(20);
       for (const [N, S, C] of [
@@ -540,7 +534,7 @@ export function backendTests(backend: string, golden: GoldenCase[] | undefined):
   }
   if (!golden) tests.push({ name: 'golden vectors', skip: '../shared/golden/golden.json was not served' });
   tests.push(layoutGrid(rtol), hardSigmoidGrid(backend, rtol), ...propertyTests);
-  if (backend === 'webgl' || backend === 'webgpu') tests.push(nonFiniteTest);
+  tests.push(nonFiniteTest);
   if (backend === 'webgl') tests.push(packedInputTest);
   tests.push(leakTest, ...trainingTests(backend));
   return tests;
