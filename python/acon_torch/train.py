@@ -55,6 +55,8 @@ def parse_args(argv):
     p.add_argument("--data", help="directory of the idx files ('sample' for the bundled sample); default as acon")
     p.add_argument("--per-class", type=int, help="the first K train and ceil(K/6) (at least 2) test images per class")
     p.add_argument("--out", default="runs/torch")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="float64 makes N processes match 1 to ~1e-12 (tests); float32 as acon")
     p.add_argument("--threads", type=int, help="torch threads per process (default: cores / local processes)")
     a = p.parse_args(argv)
     for v in a.activations:
@@ -115,9 +117,13 @@ def train_run(args, activation, seed, train, test, dist_info):
     torch.manual_seed(seed)
     model = build_model(args.model, activation, args.width, args.repeats)
     flops, params = count_macs(model), count_params(model)
-    if world > 1:
-        model = nn.SyncBatchNorm.convert_sync_batchnorm(model) if device.type == "cuda" else DistributedBatchNorm.convert(model)
-    model.to(device)
+    if device.type == "cuda":
+        if world > 1:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model, dist_info["bn_group"])
+    else:
+        model = DistributedBatchNorm.convert(model, dist_info["bn_group"])
+    dtype = getattr(torch, args.dtype)
+    model.to(device, dtype)
     ddp = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                               broadcast_buffers=False) if world > 1 else model
     opt = torch.optim.SGD(param_groups(model, args.weight_decay), lr=args.lr, momentum=args.momentum)
@@ -144,7 +150,7 @@ def train_run(args, activation, seed, train, test, dist_info):
             for g in opt.param_groups:
                 g["lr"] = lr
             idx = order[step * B + lo: step * B + hi]
-            xb, yb = xtr[idx].to(device), ytr[idx].to(device)
+            xb, yb = xtr[idx].to(device, dtype), ytr[idx].to(device)
             local = F.cross_entropy(ddp(xb), yb, label_smoothing=args.label_smoothing, reduction="sum")
             opt.zero_grad(set_to_none=True)
             (local * scale).backward()
@@ -162,8 +168,8 @@ def train_run(args, activation, seed, train, test, dist_info):
         seconds = time.perf_counter() - t0
         train_seconds += seconds
         if rank == 0:
-            test_loss, test_error = evaluate(model, xte.to(device), yte.to(device))
-            _, train_error = evaluate(model, xtr.to(device), ytr.to(device), len(xte))
+            test_loss, test_error = evaluate(model, xte.to(device, dtype), yte.to(device))
+            _, train_error = evaluate(model, xtr.to(device, dtype), ytr.to(device), len(xte))
             rec = {"epoch": epoch + 1, "trainLoss": loss_sum / steps_per_epoch, "trainError": train_error, "testLoss": test_loss,
                    "testError": test_error, "lr": lr, "seconds": seconds, "imagesPerSec": steps_per_epoch * B / seconds}
             records.append(rec)
@@ -176,7 +182,7 @@ def train_run(args, activation, seed, train, test, dist_info):
     model_file = os.path.join("models", name + ".safetensors")
     write_safetensors(os.path.join(args.out, model_file), export_state_dict(model), {"format": "pt"})
     sample = acon_data.batch_order(len(xte), seed, -1)[:min(BETA_MEAN_IMAGES, len(xte))].tolist()
-    layers = activation_layers(model, xte[sample].to(device))
+    layers = activation_layers(model, xte[sample].to(device, dtype))
     return {"activation": activation, "seed": seed, "epochs": records, "finalTestError": records[-1]["testError"],
             "params": params, "flops": flops, "wallSeconds": time.perf_counter() - wall_start,
             "imagesPerSec": args.epochs * steps_per_epoch * B / train_seconds if train_seconds > 0 else 0,
@@ -195,9 +201,11 @@ def init_distributed(threads):
     else:
         torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // local_world))
     backend = "nccl" if cuda else "gloo"
+    bn_group = None
     if world > 1:
         dist.init_process_group(backend, timeout=datetime.timedelta(minutes=30))
-    return {"rank": rank, "world": world, "device": device, "backend": backend}
+        bn_group = dist.new_group(backend=backend)  # batch norm's all-reduces: a group of their own (sync_bn.py)
+    return {"rank": rank, "world": world, "device": device, "backend": backend, "bn_group": bn_group}
 
 
 def main(argv=None):
