@@ -7,3 +7,4 @@ export * as data from './data/index.js';
 export { trainRun, evaluate, type RunSettings, type RunOptions, type ImageSplit, type StepProgress } from './train/trainer.js';
 export { parseResults, type ResultsFile, type RunRecord, type EpochRecord, type ActivationLayerRecord } from './train/results.js';
 export { renderReport, writeReport } from './report/index.js';
+export { readSafetensorsFile, readSafetensorsFileHeader } from './interop/safetensors_file.js';

@@ -17,3 +17,5 @@ export type {
   MetaAconNormalization,
 } from './layers/index.js';
 export * as models from './models/index.js';
+export * as interop from './interop/index.js';
+export * as zoo from './zoo/index.js';

@@ -10,6 +10,8 @@ import { MODEL_NAMES, type ModelName } from '../models/index.js';
 import { NODE_BACKENDS, type NodeBackendName } from '../node/backend.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
+import { convertCommand } from './convert.js';
+import { inspectCommand } from './inspect.js';
 
 const common: FlagSpec[] = [
   {
@@ -91,6 +93,8 @@ const USAGE = `usage: acon <command> [flags]
 commands:
   compare   train the same network with several activations over several seeds; write results.json and report.html
   train     train one network with one activation and seed
+  convert   a PyTorch .pth or .safetensors checkpoint → safetensors, or → a tfjs model directory of a zoo architecture
+  inspect   list a checkpoint's tensors and its ACON layers with their learned "activate or not"
 Run 'acon <command> --help' for its flags.`;
 
 function positiveInt(command: string, flags: ParsedFlags, name: string): number {
@@ -143,6 +147,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'convert') return convertCommand(rest);
+  if (command === 'inspect') return inspectCommand(rest);
   let cfg: ExperimentConfig;
   if (command === 'compare') {
     const flags = parseFlags(rest, compareFlags, command);
