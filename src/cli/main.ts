@@ -10,6 +10,7 @@ import { MODEL_NAMES, type ModelName } from '../models/index.js';
 import { NODE_BACKENDS, type NodeBackendName } from '../node/backend.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
+import { runTorchExperiment } from './torch_engine.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
 
@@ -79,6 +80,27 @@ const compareFlags: FlagSpec[] = [
     help: 'activations to compare: relu, swish, aconA, aconB, aconC, metaAconC[:channel|layer|pixel]',
   },
   { name: 'seeds', kind: 'int', value: 'K', default: 3, help: 'seeds per activation (1..K)' },
+  {
+    name: 'engine',
+    kind: 'string',
+    value: 'NAME',
+    choices: ['tfjs', 'torch'],
+    default: 'tfjs',
+    help: 'tfjs (this process and its workers) or torch (PyTorch DDP via torchrun; python from ACON_PYTHON, /usr/bin/python3 or python3)',
+  },
+  {
+    name: 'nproc',
+    kind: 'int',
+    value: 'N',
+    default: Math.min(2, cpus().length),
+    help: 'torch engine: processes on this machine (torchrun --nproc_per_node)',
+  },
+  {
+    name: 'torchrun-args',
+    kind: 'string',
+    value: "'ARGS'",
+    help: "torch engine: more torchrun arguments, e.g. '--nnodes 2 --rdzv-backend c10d --rdzv-endpoint HOST:29400'",
+  },
   ...common,
 ];
 
@@ -150,6 +172,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'convert') return convertCommand(rest);
   if (command === 'inspect') return inspectCommand(rest);
   let cfg: ExperimentConfig;
+  let torch: { nproc: number; torchrunArgs: string[] } | undefined;
   if (command === 'compare') {
     const flags = parseFlags(rest, compareFlags, command);
     if (flags.help) {
@@ -164,6 +187,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const seeds = Array.from({ length: positiveInt(command, flags, 'seeds') }, (_, i) => i + 1);
     cfg = toConfig(command, flags, flags.activations as string[], seeds);
+    if (flags.engine === 'torch')
+      torch = {
+        nproc: positiveInt(command, flags, 'nproc'),
+        torchrunArgs: ((flags['torchrun-args'] as string | undefined) ?? '').split(/\s+/).filter(Boolean),
+      };
   } else if (command === 'train') {
     const flags = parseFlags(rest, trainFlags, command);
     if (flags.help) {
@@ -182,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const json = rest.includes('--json');
-  const { results, resultsPath, reportPath } = await runExperiment(cfg);
+  const { results, resultsPath, reportPath } = torch ? await runTorchExperiment(cfg, torch) : await runExperiment(cfg);
   if (json) {
     console.log(JSON.stringify(results, null, 1));
   } else {
