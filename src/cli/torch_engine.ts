@@ -5,12 +5,13 @@
  * streams its progress lines, then renders report.html from the results.json it wrote.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFashionMnist } from '../data/sources.js';
 import { writeReport } from '../report/index.js';
 import { parseResults } from '../train/results.js';
-import { readFileSync } from 'node:fs';
 import type { ExperimentConfig, ExperimentOutcome } from './experiment.js';
 
 /** The directory that holds the `acon_torch` package (put on PYTHONPATH). */
@@ -79,6 +80,27 @@ export function trainArgs(cfg: ExperimentConfig, dataDir: string): string[] {
   return args.flat().map(String);
 }
 
+/** A TCP port that is free now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * torchrun's rendezvous: as given, or for a run on this machine alone a free port, since
+ * torchrun's default 29500 is taken by any other run on the machine.
+ */
+export async function rendezvousArgs(torchrunArgs: string[]): Promise<string[]> {
+  if (torchrunArgs.some((a) => /^--(nnodes|rdzv|master|standalone)/.test(a))) return torchrunArgs;
+  return ['--master_addr', '127.0.0.1', '--master_port', String(await freePort()), ...torchrunArgs];
+}
+
 /** Runs the experiment with torchrun and writes results.json and report.html in `cfg.out`. */
 export async function runTorchExperiment(
   cfg: ExperimentConfig,
@@ -94,7 +116,7 @@ export async function runTorchExperiment(
     'acon_torch.torchrun',
     '--nproc_per_node',
     String(opts.nproc),
-    ...opts.torchrunArgs,
+    ...(await rendezvousArgs(opts.torchrunArgs)),
     '-m',
     'acon_torch.train',
     ...trainArgs(cfg, data.kind === 'sample' ? 'sample' : data.dir),
@@ -130,6 +152,10 @@ export async function runTorchExperiment(
     );
   });
   const resultsPath = join(cfg.out, 'results.json');
+  if (!existsSync(resultsPath))
+    throw new Error(
+      `torchrun finished but wrote no ${resultsPath}: rank 0, which writes results.json, ran on another node (render the report there)`,
+    );
   const results = parseResults(readFileSync(resultsPath, 'utf8'));
   let reportPath: string | undefined;
   if (cfg.report) {
