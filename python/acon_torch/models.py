@@ -198,14 +198,14 @@ class ResNet(nn.Module):
         return self.classifier(x.mean(dim=(2, 3)))
 
 
-def _generator_modules(model):
+def generator_modules(model):
     """ids of the modules inside Meta-ACON generators (initialised as the official code does)."""
     return {id(sub) for m in model.modules() if isinstance(m, MetaAconC) for sub in m.modules()}
 
 
 def init_like_tfjs(model):
     """Glorot-uniform conv and dense kernels with zero biases, as tfjs-layers initialises them."""
-    inner = _generator_modules(model)
+    inner = generator_modules(model)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)) and id(m) not in inner:
             nn.init.xavier_uniform_(m.weight)
@@ -229,7 +229,7 @@ def count_macs(model, image_shape=(1, 28, 28)):
     """Multiply-accumulates of one forward pass of one image (src/models/flops.ts): conv and dense
     kernels times output positions; the convs inside Meta-ACON's generator are not counted."""
     macs = [0]
-    inner = _generator_modules(model)
+    inner = generator_modules(model)
 
     def hook(mod, _inp, out):
         positions = out.shape[2] * out.shape[3] if out.dim() == 4 else 1

@@ -3,7 +3,6 @@ PyTorch run as they read a tfjs one. `results_file` is the one place that writes
 import json
 import os
 import platform
-import sys
 
 import torch
 

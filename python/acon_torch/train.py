@@ -28,8 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import data as acon_data
-from .acon import MetaAconC
-from .models import MODEL_NAMES, build_model, count_macs, count_params, format_activation
+from .models import MODEL_NAMES, build_model, count_macs, count_params, format_activation, generator_modules
 from .results import activation_layers, environment, results_file, write_json_atomic
 from .safetensors import write_safetensors
 from .sync_bn import DistributedBatchNorm
@@ -95,7 +94,7 @@ def evaluate(model, x, y, limit=None):
 def param_groups(model, weight_decay):
     """Conv and dense kernels of the network decay; everything else (ACON p1/p2/beta, Meta-ACON's
     generator, BN, biases) does not (the tfjs trainer's decayWeights)."""
-    inner = {id(sub) for m in model.modules() if isinstance(m, MetaAconC) for sub in m.modules()}
+    inner = generator_modules(model)
     decay = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) and id(m) not in inner]
     ids = {id(p) for p in decay}
     rest = [p for p in model.parameters() if id(p) not in ids]

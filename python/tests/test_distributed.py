@@ -27,7 +27,7 @@ def train(out, nproc, *flags):
     launcher = ["-m", "acon_torch.torchrun", "--nproc_per_node", str(nproc), "--master_port", str(free_port())] if nproc > 1 else []
     env = {**os.environ, "PYTHONPATH": PYTHON_DIR, "OMP_NUM_THREADS": "1"}
     p = subprocess.run([sys.executable, *launcher, "-m", "acon_torch.train", "--threads", "1", *args],
-                       env=env, capture_output=True, text=True, timeout=120)
+                       env=env, capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         raise AssertionError(f"training with {nproc} process(es) failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     with open(os.path.join(out, "results.json")) as f:

@@ -98,7 +98,7 @@ describe('the torch engine', () => {
       assert.match(html, /gloo/);
     });
 
-    it('its trained models load into acon with loadTorchStateDict and give the same logits as in PyTorch', async () => {
+    it('its trained models load into acon with loadTorchStateDict and give the same logits as in PyTorch', async (t) => {
       await initNodeBackend({ backend: 'wasm', log: () => {} });
       const data = await loadFashionMnist({ source: 'sample', perClass: { train: 1, test: 2 } });
       const x = tf.tensor4d(normalizedSplit(data.test).images.subarray(0, 8 * 784), [8, 28, 28, 1]);
@@ -114,6 +114,7 @@ describe('the torch engine', () => {
         const theirs = twinLogits(python!.python, out, { model: 'shufflenet', activation, repeats: [1, 1, 1] }, file, x);
         const err = relativeError(theirs, ours);
         assert.ok(err <= 1e-4, `${activation}: logits differ by ${err.toExponential(2)} (relative)`);
+        t.diagnostic(`${activation}: relative error ${err.toExponential(2)}`);
         tf.dispose([ours, theirs]);
         model.dispose();
       }
