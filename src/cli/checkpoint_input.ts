@@ -11,6 +11,8 @@ import { readSafetensorsFile, readSafetensorsFileHeader } from '../interop/safet
 import { exportTorchStateDict } from '../interop/state_dict.js';
 import { readTorchCheckpointEntries } from '../interop/torch_checkpoint.js';
 import { loadModel } from '../node/model_files.js';
+// Registers the zoo's layer classes, which loading a tfjs model directory looks up by name.
+import '../zoo/index.js';
 import type { FlagSpec } from './args.js';
 
 export type CheckpointFormat = 'torch' | 'safetensors' | 'tfjs';

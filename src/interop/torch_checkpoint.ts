@@ -113,15 +113,17 @@ function refusalHint(module: string): string {
 }
 
 /** The state_dict of the unpickled object: itself, or under `state_dict`, `model_state_dict` or `model`. */
-function findStateDict(obj: unknown, where: string, path = ''): Map<string, TensorView> {
+function findStateDict(obj: unknown, where: string, path = '', seen = new Set<unknown>()): Map<string, TensorView> {
   if (!(obj instanceof Map))
     throw new Error(`${where}: the checkpoint${path} holds ${describe(obj)}, not a state_dict (a dict of tensors)`);
+  if (seen.has(obj)) throw new Error(`${where}: the checkpoint${path} refers back to a dict that contains it`);
+  seen.add(obj);
   const values = [...obj.values()];
   if (obj.size > 0 && values.every((v) => v instanceof TensorView)) {
     for (const k of obj.keys()) if (typeof k !== 'string') throw new Error(`${where}: state_dict key ${describe(k)} is not a string`);
     return obj as Map<string, TensorView>;
   }
-  for (const field of STATE_DICT_FIELDS) if (obj.has(field)) return findStateDict(obj.get(field), where, `${path}['${field}']`);
+  for (const field of STATE_DICT_FIELDS) if (obj.has(field)) return findStateDict(obj.get(field), where, `${path}['${field}']`, seen);
   const keys = [...obj.keys()].map((k) => String(k));
   const odd = [...obj.entries()].find(([, v]) => !(v instanceof TensorView));
   throw new Error(
@@ -129,10 +131,15 @@ function findStateDict(obj: unknown, where: string, path = ''): Map<string, Tens
   );
 }
 
+/** Largest materialised tensor (a view with zero strides can claim far more elements than its storage holds). */
+const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
 /** The view's elements, contiguous in row-major order, as bytes in the storage's element type. */
 function materialise(view: TensorView, storageBytes: Uint8Array, bigEndian: boolean, what: string): Uint8Array {
   const item = ITEM_SIZE[view.storage.dtype];
   const n = elementCount(view.shape);
+  if (n * item > MAX_TENSOR_BYTES)
+    throw new Error(`${what}: shape [${view.shape}] needs ${n * item} bytes, more than a tensor can hold here (${MAX_TENSOR_BYTES})`);
   const out = new Uint8Array(n * item);
   if (n > 0) {
     let last = view.offset;

@@ -211,7 +211,10 @@ describe('aconify', () => {
   });
 
   it('the aconified functional model trains (loss falls), saves and loads', async () => {
-    const model = aconify(functionalBranchNet(), { to: 'aconC' });
+    const base = functionalBranchNet();
+    for (const [i, w] of base.trainableWeights.entries())
+      if (w.originalName.endsWith('kernel')) w.write(randomTensor(w.shape as number[], 100 + i, 0.5)); // a seeded start
+    const model = aconify(base, { to: 'aconC' });
     const x = randomTensor([32, 6, 6, 3], 11, 1);
     const labels = tf.oneHot(
       tf.tensor1d(
@@ -220,10 +223,10 @@ describe('aconify', () => {
       ),
       3,
     );
-    model.compile({ optimizer: tf.train.adam(0.02), loss: 'categoricalCrossentropy' });
-    const history = await model.fit(x, labels, { epochs: 15, batchSize: 32, verbose: 0 });
+    model.compile({ optimizer: tf.train.adam(0.03), loss: (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits) });
+    const history = await model.fit(x, labels, { epochs: 20, batchSize: 32, verbose: 0 });
     const losses = history.history.loss as number[];
-    assert.ok(losses.at(-1)! < 0.8 * losses[0], `loss ${losses[0]} → ${losses.at(-1)}`);
+    assert.ok(losses.at(-1)! < 0.6 * losses[0], `loss ${losses[0]} → ${losses.at(-1)}`);
     const p1 = model.getLayer('stem_acon').getWeights()[0].dataSync();
     assert.ok(
       Array.from(p1).some((v) => v !== 1),
@@ -240,7 +243,7 @@ describe('aconify', () => {
     }
   });
 
-  it('a layer-wise ACON layer set by the user is left as it is', () => {
+  it('ACON layers already in the model are left as they are', () => {
     const input = tfl.input({ shape: [4] });
     const h = acon.aconC({ name: 'mine' }).apply(tfl.layers.dense({ units: 4, name: 'd' }).apply(input) as T) as T;
     const model = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, name: 'o', activation: 'relu' }).apply(h) as T });

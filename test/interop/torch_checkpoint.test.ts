@@ -259,6 +259,20 @@ describe('readTorchCheckpoint: corrupt and unsupported files', () => {
     );
   });
 
+  it('an expanded view claiming more than a tensor can hold, and a dict that contains itself', async () => {
+    const huge = pyOrderedDict([
+      ['w', pyTensor({ storageType: 'FloatStorage', key: '0', numel: 6, shape: [1 << 20, 1 << 20], stride: [0, 0] })],
+    ]);
+    await assert.rejects(
+      readTorchCheckpoint(torchZip(pickleBytes(huge), storages)),
+      /tensor 'w': shape \[1048576,1048576\] needs 4398046511104 bytes/,
+    );
+    // {'model': <memo 1>} where memo 1 is the dict itself: EMPTY_DICT BINPUT 1, 'model', BINGET 1, SETITEM
+    const text = (s: string) => Array.from(new TextEncoder().encode(s));
+    const cyclic = Uint8Array.from([0x80, 2, 0x7d, 0x71, 1, 0x58, 5, 0, 0, 0, ...text('model'), 0x68, 1, 0x73, 0x2e]);
+    await assert.rejects(readTorchCheckpoint(torchZip(cyclic, {})), /\['model'\] refers back to a dict that contains it/);
+  });
+
   it('a truncated pickle', async () => {
     const p = pickleBytes(dict);
     await assert.rejects(
@@ -334,6 +348,52 @@ json.dump({k[len('module.'):]: {'shape': list(v.shape), 'data': v.float().flatte
       }
       assert.equal(sd.count.dtype, 'int32');
       dispose(sd);
+    },
+  );
+
+  it(
+    'torch-written variants: legacy format, re-zipped with deflate, a whole pickled module, TorchScript',
+    { skip: torchAvailable ? false : 'needs /usr/bin/python3 with torch' },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'acon-torch-variants-'));
+      const script = `
+import torch, zipfile, sys
+d = sys.argv[1]
+net = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3))
+sd = net.state_dict()
+torch.save(sd, d + '/plain.pth')
+torch.save(sd, d + '/legacy.pth', _use_new_zipfile_serialization=False)
+with zipfile.ZipFile(d + '/plain.pth') as src, zipfile.ZipFile(d + '/deflated.pth', 'w', zipfile.ZIP_DEFLATED) as dst:
+    for info in src.infolist():
+        dst.writestr(info.filename, src.read(info.filename))
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+    def forward(self, x):
+        return self.fc(x)
+torch.save(Net(), d + '/module.pth')
+torch.jit.save(torch.jit.trace(Net(), torch.zeros(1, 2)), d + '/scripted.pt')
+`;
+      execFileSync('/usr/bin/python3', ['-c', script, dir]);
+      const read = (name: string) => readTorchCheckpoint(new Uint8Array(readFileSync(join(dir, name))));
+      const plain = await read('plain.pth');
+      assert.deepEqual(Object.keys(plain), [
+        '0.weight',
+        '0.bias',
+        '1.weight',
+        '1.bias',
+        '1.running_mean',
+        '1.running_var',
+        '1.num_batches_tracked',
+      ]);
+      const deflated = await read('deflated.pth');
+      for (const k of Object.keys(plain)) assert.deepEqual(values(deflated[k]), values(plain[k]), k);
+      dispose(plain);
+      dispose(deflated);
+      await assert.rejects(read('legacy.pth'), /legacy \(pre-1\.6\) torch\.save format.*_use_new_zipfile_serialization=True/);
+      await assert.rejects(read('module.pth'), /refusing to load the global '__main__\.Net': the checkpoint pickles a whole module/);
+      await assert.rejects(read('scripted.pt'), /refusing to load the global '__torch__\.[\w.]+': the checkpoint pickles a whole module/);
     },
   );
 });

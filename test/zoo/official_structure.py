@@ -5,7 +5,7 @@ MetaACON/ShuffleNet_MetaACON/network.py, ACON/ResNet_ACON/resnet_acon.py,
 MetaACON/ResNet_MetaACON/resnet_metaacon.py, acon.py) and of their ReLU baselines
 (megvii-model/ShuffleNet-Series ShuffleNetV2, torchvision resnet), built from torch.nn modules so
 that the state_dict keys and shapes are PyTorch's own. Prints JSON:
-{variant: {"params": n, "buffers": n, "modules": {module path: numel of its params and buffers}}}.
+{variant: {"params": n, "buffers": n, "shapes": {state_dict key: shape}}} (num_batches_tracked left out).
 Usage: /usr/bin/python3 test/zoo/official_structure.py [variant ...]
 """
 import json
@@ -145,15 +145,10 @@ def variants():
 
 
 def describe(model):
-    modules = {}
-    for key, t in model.state_dict().items():
-        if key.endswith("num_batches_tracked"):
-            continue
-        path = key.rsplit(".", 1)[0]
-        modules[path] = modules.get(path, 0) + t.numel()
+    shapes = {k: list(t.shape) for k, t in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(t.numel() for k, t in model.named_buffers() if not k.endswith("num_batches_tracked"))
-    return {"params": params, "buffers": buffers, "modules": modules}
+    return {"params": params, "buffers": buffers, "shapes": shapes}
 
 
 if __name__ == "__main__":
