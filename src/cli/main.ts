@@ -15,6 +15,7 @@ import { TrainingInterrupted } from '../train/trainer.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
 import { errorTable, runExperiment, type ExperimentConfig } from './experiment.js';
 import { printStepProfiles } from '../node/profile.js';
+import { runTorchExperiment } from './torch_engine.js';
 
 /** `--workers` above this many threads per core is capped: more only adds memory and contention. */
 export const MAX_WORKERS_PER_CORE = 2;
@@ -108,6 +109,28 @@ const compareFlags: FlagSpec[] = [
     help: 'activations to compare: relu, swish, aconA, aconB, aconC, metaAconC[:channel|layer|pixel]',
   },
   { name: 'seeds', kind: 'int', value: 'K', default: 3, min: 1, help: 'seeds per activation (1..K)' },
+  {
+    name: 'engine',
+    kind: 'string',
+    value: 'NAME',
+    choices: ['tfjs', 'torch'],
+    default: 'tfjs',
+    help: 'tfjs (this process and its workers) or torch (PyTorch DDP via torchrun; python from ACON_PYTHON, /usr/bin/python3 or python3)',
+  },
+  {
+    name: 'nproc',
+    kind: 'int',
+    value: 'N',
+    default: Math.min(2, availableParallelism()),
+    min: 1,
+    help: 'torch engine: processes on this machine (torchrun --nproc_per_node)',
+  },
+  {
+    name: 'torchrun-args',
+    kind: 'string',
+    value: "'ARGS'",
+    help: "torch engine: more torchrun arguments, e.g. '--nnodes 2 --rdzv-backend c10d --rdzv-endpoint HOST:29400'",
+  },
   ...common,
 ];
 
