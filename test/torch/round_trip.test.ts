@@ -91,6 +91,8 @@ describe('Node → PyTorch round trip', { skip }, () => {
     ['shufflenet', 'aconC'],
     ['resnet', 'metaAconC'],
     ['resnet', 'aconC'],
+    ['resnet', 'metaAconC:layer'],
+    ['shufflenet', 'metaAconC:pixel'],
   ] as const)
     it(`${name} with ${activation}: the same logits in the twin`, (t) => {
       const repeats = [1, 1, 1];
