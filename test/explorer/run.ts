@@ -17,7 +17,7 @@ import { EXPLORER_OUT_DIR } from '../../web/vite.config.js';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { layers as aconLayers } from '../../src/index.js';
+import { layers as aconLayers, interop } from '../../src/index.js';
 import { saveModel } from '../../src/node/model_files.js';
 import { PRESETS } from '../../web/state.js';
 
@@ -357,6 +357,53 @@ check('a saved tfjs model (model.json + its weights file) loads and shows its AC
   assert.deepEqual(errors, []);
   await page.close();
   model.dispose();
+});
+
+check('a .safetensors state_dict with ACON layers loads and shows them', async () => {
+  await tf.setBackend('cpu');
+  const model = tfl.sequential({
+    name: 'tiny_torch_net',
+    layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, name: 'features/conv1' }),
+      aconLayers.aconC({ name: 'features/act1' }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: 3, name: 'features/conv2' }),
+      aconLayers.metaAconC({ name: 'features/act2', r: 2 }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 3, name: 'fc' }),
+    ],
+  });
+  model
+    .getLayer('features/act1')
+    .setWeights([tf.tensor1d([1.5, 1.25, 0.5, 2]), tf.tensor1d([0, 0.1, -0.2, 0.3]), tf.tensor1d([2, 2, 2, 2])]);
+  const act2 = model.getLayer('features/act2');
+  act2.setWeights([tf.tensor1d([0.25, 0.5, 0.75, 1, 3, 4]), ...act2.getWeights().slice(1)]);
+  const stateDict = interop.exportTorchStateDict(model);
+  assert.deepEqual(stateDict['features.act1.p1'].shape, [1, 4, 1, 1], 'PyTorch shape of p1');
+  assert.ok('features.act2.fc1.weight' in stateDict, 'Meta-ACON keys');
+  const file = join(OUT, 'fixture-state-dict.safetensors');
+  writeFileSync(file, interop.writeSafetensors(stateDict));
+  for (const t of Object.values(stateDict)) t.dispose();
+  model.dispose();
+  const { page, errors } = await openPage('?view=layers&backend=cpu');
+  await page.setInputFiles('#file-input', file);
+  await page.waitForSelector('#layer-panels .layer-panel', { timeout: 30_000 });
+  const snap = await layersSnapshot(page);
+  assert.deepEqual(snap.runs, ['fixture-state-dict.safetensors']);
+  assert.match(snap.source, /fixture-state-dict\.safetensors: \d+ tensors, 2 ACON layers; Meta-ACON's β is generated from each input/);
+  // ACON-C has its f and f′ panel; Meta-ACON has no β without inputs, so its row says G(x).
+  assert.equal(snap.panels, 1);
+  assert.deepEqual(snap.histogramGroups, ['fixture-state-dict.safetensors']);
+  const rows = await page.$$eval('#layers-table tbody tr', (trs) =>
+    trs.map((tr) => Array.from(tr.children, (td) => td.textContent?.trim())),
+  );
+  // name, kind, channels, median p1 (of 0.5, 1.25, 1.5, 2 and of 0.25 … 4), median p2, β.
+  assert.deepEqual(rows[0].slice(0, 6), ['features.act1', 'AconC', '4', '1.38', '0.05', '2']);
+  assert.deepEqual(rows[1].slice(0, 4), ['features.act2', 'MetaAconC', '6', '0.875']);
+  assert.equal(rows[1][5], 'G(x)');
+  assert.equal(await page.inputValue('#hist-layer'), '0', 'the histogram shows the layer that has β');
+  await screenshot(page, 'layers-safetensors-desktop');
+  assert.deepEqual(errors, []);
+  await page.close();
 });
 
 interface TrainingSnapshot {
