@@ -1,12 +1,24 @@
 /**
- * "The family": ACON-C for the chosen p1, p2, β — f and f′ with the linear pieces, the limits and
- * the derivative bounds, several β at once in compare mode, and the n-input smooth maximum. All
- * values come from the library's float64 reference math (`acon`'s `math`).
+ * "The family": ACON-C for the chosen p1, p2, β and gate (σ or the hard sigmoid) — f and f′ with
+ * the linear pieces, the limits and the derivative bounds, several β at once in compare mode, and
+ * the n-input smooth maximum. All values come from the library's float64 reference math (`acon`'s
+ * `math`).
  */
 import { math } from 'acon';
 import type { LineSeries, Point } from '../src/report/svg.js';
 import { drawLineChart, linspace } from './charts.js';
-import { BETA_MAX, BETA_MIN, PRESETS, betaFromSlider, roundBeta, sliderFromBeta, type ExplorerState, type PresetName } from './state.js';
+import {
+  BETA_MAX,
+  BETA_MIN,
+  GATES,
+  PRESETS,
+  betaFromSlider,
+  roundBeta,
+  sliderFromBeta,
+  type ExplorerState,
+  type Gate,
+  type PresetName,
+} from './state.js';
 
 const XS = linspace(-6, 6, 241);
 /** The β of the paper's figure (compare mode); Infinity is drawn as max(p1x, p2x). */
@@ -23,30 +35,81 @@ function curve(fn: (x: number) => number): Point[] {
   return XS.map((x) => [x, fn(x)] as const);
 }
 
-function f(p1: number, p2: number, beta: number): (x: number) => number {
-  return beta === Infinity ? (x) => Math.max(p1 * x, p2 * x) : (x) => math.aconC(x, p1, p2, beta);
+function f(p1: number, p2: number, beta: number, gate: Gate): (x: number) => number {
+  if (beta === Infinity) return (x) => Math.max(p1 * x, p2 * x);
+  return gate === 'hardSigmoid' ? (x) => math.aconCHard(x, p1, p2, beta) : (x) => math.aconC(x, p1, p2, beta);
 }
 
-function df(p1: number, p2: number, beta: number): (x: number) => number {
-  return beta === Infinity ? (x) => (x > 0 ? Math.max(p1, p2) : Math.min(p1, p2)) : (x) => math.aconCDerivative(x, p1, p2, beta);
+function df(p1: number, p2: number, beta: number, gate: Gate): (x: number) => number {
+  if (beta === Infinity) return (x) => (x > 0 ? Math.max(p1, p2) : Math.min(p1, p2));
+  return gate === 'hardSigmoid' ? (x) => math.aconCHardPartials(x, p1, p2, beta).dx : (x) => math.aconCDerivative(x, p1, p2, beta);
+}
+
+/**
+ * f′ as plotted: with the hard gate f′ jumps where z = β(p1 − p2)x = ±3, so the line stops at each
+ * kink (at the one-sided value from inside) and restarts there (at the value outside).
+ */
+function derivativeCurve(p1: number, p2: number, beta: number, gate: Gate): Point[] {
+  const g = df(p1, p2, beta, gate);
+  const c = beta * (p1 - p2);
+  if (gate !== 'hardSigmoid' || !Number.isFinite(beta) || c === 0) return curve(g);
+  const kinks = [-3 / Math.abs(c), 3 / Math.abs(c)].filter((k) => k > XS[0] && k < XS[XS.length - 1]);
+  const points: Point[] = [];
+  for (const x of XS) {
+    // Grid points on a kink are replaced by its one-sided values.
+    let onKink = false;
+    while (kinks.length > 0 && kinks[0] <= x + 1e-9) {
+      const k = kinks.shift()!;
+      const inside = k * (1 - 1e-12),
+        outside = k * (1 + 1e-12);
+      const [before, after] = k < 0 ? [outside, inside] : [inside, outside];
+      points.push([before, g(before)], [k, NaN], [after, g(after)]);
+      onKink ||= Math.abs(x - k) <= 1e-9;
+    }
+    if (!onKink) points.push([x, g(x)]);
+  }
+  return points;
+}
+
+/** κ of the gate: f′ lies within [κ·lo − (κ−1)·hi, κ·hi − (κ−1)·lo] (lo, hi = min, max of p1, p2). */
+export const GATE_OVERSHOOT: Record<Gate, number> = {
+  sigmoid: math.DERIVATIVE_OVERSHOOT,
+  /** k = h(z) + z·h′(z) = z/3 + 1/2 on −3 < z < 3 (and 0 or 1 outside) ranges over (−1/2, 3/2). */
+  hardSigmoid: 1.5,
+};
+
+/** The bounds of f′ for the gate: the paper's §3.2 for σ (`math.aconCDerivativeBounds`), κ = 1.5 for the hard sigmoid. */
+export function derivativeBounds(p1: number, p2: number, gate: Gate): { lower: number; upper: number } {
+  if (gate === 'sigmoid') return math.aconCDerivativeBounds(p1, p2);
+  const k = GATE_OVERSHOOT[gate],
+    hi = Math.max(p1, p2),
+    lo = Math.min(p1, p2);
+  return { lower: k * lo - (k - 1) * hi, upper: k * hi - (k - 1) * lo };
+}
+
+/** `math.switchSharpness` with the gate: |g(z) − g(−z)| at z = β(p1 − p2)·3. */
+function sharpness(p1: number, p2: number, beta: number, gate: Gate): number {
+  if (gate === 'sigmoid') return math.switchSharpness(p1, p2, beta);
+  const z = beta * (p1 - p2) * 3;
+  return Math.abs(math.hardSigmoid(z) - math.hardSigmoid(-z));
 }
 
 const betaLabel = (b: number) => (b === Infinity ? 'β = ∞' : `β = ${fmt(b)}`);
 
 export function familySeries(s: ExplorerState): { f: LineSeries[]; df: LineSeries[] } {
-  const { p1, p2, beta } = s;
+  const { p1, p2, beta, gate } = s;
   const hi = Math.max(p1, p2),
     lo = Math.min(p1, p2);
   const fs: LineSeries[] = [],
     dfs: LineSeries[] = [];
   if (s.compare) {
     COMPARE_BETAS.forEach((b, i) => {
-      fs.push({ label: betaLabel(b), color: COMPARE_COLORS[i], points: curve(f(p1, p2, b)), width: 1.8 });
-      dfs.push({ label: betaLabel(b), color: COMPARE_COLORS[i], points: curve(df(p1, p2, b)), width: 1.8 });
+      fs.push({ label: betaLabel(b), color: COMPARE_COLORS[i], points: curve(f(p1, p2, b, gate)), width: 1.8 });
+      dfs.push({ label: betaLabel(b), color: COMPARE_COLORS[i], points: derivativeCurve(p1, p2, b, gate), width: 1.8 });
     });
   }
-  fs.unshift({ label: `f(x), ${betaLabel(beta)}`, color: F_COLOR, points: curve(f(p1, p2, beta)), width: 3 });
-  dfs.unshift({ label: `f′(x), ${betaLabel(beta)}`, color: F_COLOR, points: curve(df(p1, p2, beta)), width: 3 });
+  fs.unshift({ label: `f(x), ${betaLabel(beta)}`, color: F_COLOR, points: curve(f(p1, p2, beta, gate)), width: 3 });
+  dfs.unshift({ label: `f′(x), ${betaLabel(beta)}`, color: F_COLOR, points: derivativeCurve(p1, p2, beta, gate), width: 3 });
   if (!s.compare) {
     fs.push(
       { label: `p1·x (p1 = ${fmt(p1)})`, color: PIECE_COLORS[0], points: curve((x) => p1 * x), width: 1.2, dash: '2 3' },
@@ -60,9 +123,15 @@ export function familySeries(s: ExplorerState): { f: LineSeries[]; df: LineSerie
     );
   }
   if (hi > lo && beta > 0) {
-    const b = math.aconCDerivativeBounds(p1, p2);
+    const b = derivativeBounds(p1, p2, gate);
     dfs.push(
-      { label: `bounds ${fmt(b.lower)}, ${fmt(b.upper)}`, color: BOUND_COLOR, points: curve(() => b.upper), width: 1.2, dash: '8 3 2 3' },
+      {
+        label: `bounds ${fmt(b.lower)}, ${fmt(b.upper)} (${gate === 'sigmoid' ? 'σ: κ ≈ 1.0998' : 'hard gate: κ = 1.5'})`,
+        color: BOUND_COLOR,
+        points: curve(() => b.upper),
+        width: 1.2,
+        dash: '8 3 2 3',
+      },
       {
         label: `lower bound ${fmt(b.lower)}`,
         color: BOUND_COLOR,
@@ -135,6 +204,10 @@ export function mountFamily(update: (change: Partial<ExplorerState>) => void): F
   onNumber(p1Number, 'p1');
   onNumber(p2Number, 'p2');
   onNumber(betaNumber, 'beta');
+  const gateSelect = $<HTMLSelectElement>('gate-select');
+  gateSelect.addEventListener('change', () => {
+    if ((GATES as readonly string[]).includes(gateSelect.value)) update({ gate: gateSelect.value as Gate, preset: 'custom' });
+  });
   $<HTMLInputElement>('compare').addEventListener('change', (e) => update({ compare: (e.target as HTMLInputElement).checked }));
   const inputs = $<HTMLInputElement>('smax-inputs');
   inputs.addEventListener('input', () => {
@@ -156,7 +229,14 @@ export function mountFamily(update: (change: Partial<ExplorerState>) => void): F
     b.setAttribute('aria-pressed', 'false');
     b.setAttribute('aria-description', p.description);
     b.addEventListener('click', () =>
-      update({ p1: p.p1, p2: p.p2, beta: p.beta, preset: name as PresetName, ...('compare' in p ? { compare: p.compare } : {}) }),
+      update({
+        p1: p.p1,
+        p2: p.p2,
+        beta: p.beta,
+        gate: 'gate' in p ? p.gate : 'sigmoid',
+        preset: name as PresetName,
+        ...('compare' in p ? { compare: p.compare } : {}),
+      }),
     );
     presetBox.append(b);
   }
@@ -177,6 +257,14 @@ export function mountFamily(update: (change: Partial<ExplorerState>) => void): F
       setValue(betaNumber, s.beta);
       betaRange.setAttribute('aria-valuetext', `β = ${fmt(s.beta)}`);
       $<HTMLInputElement>('compare').checked = s.compare;
+      gateSelect.value = s.gate;
+      const hard = s.gate === 'hardSigmoid';
+      const g = hard ? 'h' : 'σ',
+        what = hard ? 'ACON-C with the hard-sigmoid gate' : 'ACON-C';
+      $('family-formula').textContent = `f(x) = (p1 − p2)x·${g}(β(p1 − p2)x) + p2x${hard ? ', h(z) = clip(z/6 + 1/2, 0, 1)' : ''}`;
+      $('df-caption').textContent = hard
+        ? 'f′(x) = p2 + (p1 − p2)·k, k = h(z) + z·h′(z) = z/3 + 1/2 for −3 < z < 3 (z = β(p1 − p2)x), 0 or 1 outside: it jumps at z = ±3 and stays within the bounds for κ = 1.5, whatever β is.'
+        : 'f′(x): it tends to p1 and p2 and stays within the bounds of §3.2 whatever β is.';
       if (document.activeElement !== inputs) inputs.value = s.inputs.join(', ');
       for (const name of Object.keys(PRESETS)) $(`preset-${name}`).setAttribute('aria-pressed', String(s.preset === name));
 
@@ -184,18 +272,18 @@ export function mountFamily(update: (change: Partial<ExplorerState>) => void): F
       drawLineChart(
         $('plot-f'),
         { series: fs, title: 'f(x)', xLabel: 'x', zeroLines: true },
-        `ACON-C f(x) for p1 = ${fmt(s.p1)}, p2 = ${fmt(s.p2)}, β = ${fmt(s.beta)}`,
+        `${what} f(x) for p1 = ${fmt(s.p1)}, p2 = ${fmt(s.p2)}, β = ${fmt(s.beta)}`,
       );
       drawLineChart(
         $('plot-df'),
         { series: dfs, title: 'f′(x)', xLabel: 'x', zeroLines: true },
-        `ACON-C derivative f′(x) for p1 = ${fmt(s.p1)}, p2 = ${fmt(s.p2)}, β = ${fmt(s.beta)}`,
+        `${what} derivative f′(x) for p1 = ${fmt(s.p1)}, p2 = ${fmt(s.p2)}, β = ${fmt(s.beta)}`,
       );
-      const bounds = math.aconCDerivativeBounds(s.p1, s.p2);
-      const sharp = math.switchSharpness(s.p1, s.p2, s.beta);
+      const bounds = derivativeBounds(s.p1, s.p2, s.gate);
+      const sharp = sharpness(s.p1, s.p2, s.beta, s.gate);
       $('family-readout').textContent =
-        `p1 = ${fmt(s.p1)}, p2 = ${fmt(s.p2)}, β = ${fmt(s.beta)}: f(1) = ${fmt(math.aconC(1, s.p1, s.p2, s.beta))}, ` +
-        `f′ within [${fmt(bounds.lower)}, ${fmt(bounds.upper)}] for β > 0; switching over |x| ≤ 3: ${fmt(sharp)} (0 = linear, "not activate"; 1 = max, "activate").`;
+        `p1 = ${fmt(s.p1)}, p2 = ${fmt(s.p2)}, β = ${fmt(s.beta)}: ${hard ? 'hard-sigmoid gate: ' : ''}f(1) = ${fmt(f(s.p1, s.p2, s.beta, s.gate)(1))}, ` +
+        `f′ within [${fmt(bounds.lower)}, ${fmt(bounds.upper)}] for β > 0; switching over |x| ≤ 3: ${fmt(sharp)} (|${g}(z) − ${g}(−z)| at z = 3β(p1 − p2); 0 = linear, "not activate"; 1 = max, "activate").`;
       drawLineChart(
         $('plot-smax'),
         { series: smoothMaxSeries(s), title: 'S_β(x1…xn)', xLabel: 'β', zeroLines: true },

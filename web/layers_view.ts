@@ -1,12 +1,14 @@
 /**
- * "Learned layers": a results.json from `acon compare` (read with the project's parser), or a
- * saved tfjs model (model.json + weights, its ACON layers read with `inspectActivations`). Shows
+ * "Learned layers": a results.json from `acon compare` (read with the project's parser), a saved
+ * tfjs model (model.json + weights, its ACON layers read with `inspectActivations`), or a
+ * PyTorch-named `.safetensors` state_dict (its ACON modules found by `aconLayersOf`). Shows
  * each layer's learned f and f′, the "activate or not" summary across depth, and the β
  * histograms of ACON-C vs Meta-ACON (the paper's figure: β of the last layers over test images).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import 'acon';
+import { interop } from 'acon';
+import { aconLayersOf } from '../src/interop/acon_layers.js';
 import { activationStyles } from '../src/report/activations.js';
 import { summarizeLayer } from '../src/report/activation_layers.js';
 import { inspectActivations } from '../src/train/inspect.js';
@@ -82,11 +84,39 @@ async function fromModel(files: File[]): Promise<Loaded> {
   }
 }
 
+/** A state_dict in PyTorch naming: its ACON modules by their parameter names; Meta-ACON's β needs inputs, so it has none here. */
+async function fromSafetensors(file: File): Promise<Loaded> {
+  await chooseBackend(new URLSearchParams(location.search).get('backend') ?? undefined);
+  let tensors: Record<string, tf.Tensor>;
+  try {
+    tensors = interop.readSafetensors(new Uint8Array(await file.arrayBuffer()));
+  } catch (e) {
+    throw new Error(`${file.name}: ${(e as Error).message}`);
+  }
+  try {
+    const layers = aconLayersOf(tensors);
+    const count = Object.keys(tensors).length;
+    if (layers.length === 0)
+      throw new Error(`${file.name}: ${count} tensors, no ACON module (p1/p2/beta, p/beta, beta, or p1/p2/fc1.weight parameters)`);
+    const meta = layers.filter((l) => l.kind === 'MetaAconC').length;
+    return {
+      source:
+        `${file.name}: ${count} tensors, ${layers.length} ACON layers` +
+        (meta > 0 ? `; Meta-ACON's β is generated from each input, so a state_dict alone shows only its p1, p2` : ''),
+      runs: [{ label: file.name, activation: file.name, layers }],
+    };
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+}
+
 async function load(files: File[]): Promise<Loaded> {
   const jsons = files.filter((f) => f.name.endsWith('.json'));
-  if (files.some((f) => f.name.endsWith('.safetensors')))
-    throw new Error('.safetensors files are not supported by this build yet: save the model with tfjs (model.json + weights.bin)');
-  if (jsons.length !== 1) throw new Error(`choose one .json file (results.json or model.json), got ${jsons.length}`);
+  const safetensors = files.filter((f) => f.name.endsWith('.safetensors'));
+  if (safetensors.length > 1) throw new Error(`choose one .safetensors file, got ${safetensors.length}`);
+  if (safetensors.length === 1) return fromSafetensors(safetensors[0]);
+  if (jsons.length !== 1)
+    throw new Error(`choose one .json file (results.json or model.json) or one .safetensors file, got ${jsons.length} .json files`);
   const text = await jsons[0].text();
   let parsed: unknown;
   try {
@@ -98,10 +128,13 @@ async function load(files: File[]): Promise<Loaded> {
   return fromResults(text, jsons[0].name);
 }
 
-/** Values of β over samples and channels of one layer (per-sample β if recorded, else per channel). */
+/** Values of β over samples and channels of one layer (per-sample β if recorded, else per channel); none when unknown. */
 function betaValues(layer: ActivationLayerRecord): number[] {
-  return layer.betaPerSample?.flat() ?? layer.beta;
+  return (layer.betaPerSample?.flat() ?? layer.beta).filter(Number.isFinite);
 }
+
+/** Whether β is known (Meta-ACON read from a state_dict has none: it is generated from each input). */
+const hasBeta = (layer: ActivationLayerRecord) => betaValues(layer).length > 0;
 
 /** Histogram bins: fewer on a narrow screen, so that their labels fit. */
 const binCount = () => (document.getElementById('layers-content')!.clientWidth < 560 ? 6 : 12);
@@ -123,7 +156,11 @@ export function mountLayers(): LayersView {
       .map((r, i) => `<option value="${i}"${i === selected ? ' selected' : ''}>${escape(r.label)}</option>`)
       .join('');
     const depth = Math.max(...loaded.runs.map((r) => r.layers.length));
-    if (histLayer < 0 || histLayer >= depth) histLayer = depth - 1;
+    if (histLayer < 0 || histLayer >= depth) {
+      // The deepest layer with a β to show (Meta-ACON read from a state_dict has none).
+      histLayer = depth - 1;
+      while (histLayer > 0 && !loaded.runs.some((r) => r.layers[histLayer] && hasBeta(r.layers[histLayer]))) histLayer--;
+    }
     const layerOptions = Array.from({ length: depth }, (_, i) => {
       const name = loaded!.runs.find((r) => r.layers[i])?.layers[i].name ?? `layer ${i}`;
       return `<option value="${i}"${i === histLayer ? ' selected' : ''}>${escape(name)}</option>`;
@@ -148,7 +185,12 @@ export function mountLayers(): LayersView {
     for (const layer of run.layers) {
       const s = summarizeLayer(layer);
       const tr = document.createElement('tr');
-      tr.innerHTML = `<td>${escape(layer.name)}</td><td>${layer.kind}</td><td>${s.channels}</td><td>${fmt(s.p1.median)}</td><td>${fmt(s.p2.median)}</td><td>${fmt(s.beta.median)}</td><td>${fmt(s.meanSharpness)} <span class="bar" style="width:${Math.round(40 * s.meanSharpness)}px"></span></td><td>${Math.round(100 * s.linearFraction)}%</td>`;
+      const known = hasBeta(layer);
+      const beta = known ? fmt(s.beta.median) : '<abbr title="generated from each input">G(x)</abbr>';
+      const switching = known
+        ? `${fmt(s.meanSharpness)} <span class="bar" style="width:${Math.round(40 * s.meanSharpness)}px"></span>`
+        : '—';
+      tr.innerHTML = `<td>${escape(layer.name)}</td><td>${layer.kind}</td><td>${s.channels}</td><td>${fmt(s.p1.median)}</td><td>${fmt(s.p2.median)}</td><td>${beta}</td><td>${switching}</td><td>${known ? `${Math.round(100 * s.linearFraction)}%` : '—'}</td>`;
       tbody.append(tr);
     }
     const sameSeed = loaded.runs.filter((r) => r.seed === run.seed);
@@ -167,7 +209,10 @@ export function mountLayers(): LayersView {
     );
 
     // β histograms of the chosen layer, one group per network of the same seed.
-    const groups = sameSeed.filter((r) => r.layers[histLayer]).map((r) => ({ r, values: betaValues(r.layers[histLayer]) }));
+    const groups = sameSeed
+      .filter((r) => r.layers[histLayer])
+      .map((r) => ({ r, values: betaValues(r.layers[histLayer]) }))
+      .filter((g) => g.values.length > 0);
     const all = groups.flatMap((g) => g.values);
     const lo = Math.min(...all),
       hi = Math.max(...all);
@@ -184,12 +229,16 @@ export function mountLayers(): LayersView {
       };
     });
     histGroups = bars.map((b) => b.label);
-    drawBarChart(
-      $('plot-beta-hist'),
-      { categories, groups: bars, xLabel: 'β (bin centre)', yLabel: 'fraction' },
-      `histogram of β in layer ${histLayer}`,
-    );
-    drawLayerPanels($('layer-panels'), run.layers, 'layer');
+    if (bars.length > 0)
+      drawBarChart(
+        $('plot-beta-hist'),
+        { categories, groups: bars, xLabel: 'β (bin centre)', yLabel: 'fraction' },
+        `histogram of β in layer ${histLayer}`,
+      );
+    else
+      $('plot-beta-hist').textContent =
+        'No β in this layer: Meta-ACON generates it from each input, which a state_dict alone does not have.';
+    drawLayerPanels($('layer-panels'), run.layers.filter(hasBeta), 'layer');
     $<HTMLSelectElement>('run-select').addEventListener('change', (e) => {
       selected = Number((e.target as HTMLSelectElement).value);
       render();

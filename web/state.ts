@@ -1,10 +1,14 @@
 /**
  * The page's state and its URL form: everything a link needs to reproduce a view
- * (`?view=family&p1=1.2&p2=-0.8&beta=1&preset=paper&compare=1&inputs=…`). Unknown or bad values
- * fall back to the defaults, so any link opens something.
+ * (`?view=family&p1=1.2&p2=-0.8&beta=1&preset=paper&compare=1&inputs=…`, and `gate=hardSigmoid`
+ * for the hard gate). Unknown or bad values fall back to the defaults, so any link opens something.
  */
 export const VIEWS = ['family', 'layers', 'train'] as const;
 export type View = (typeof VIEWS)[number];
+
+/** The gate of the smooth maximum: σ, or the hard sigmoid h(z) = clip(z/6 + 1/2, 0, 1) (the ops' `gate` attribute). */
+export const GATES = ['sigmoid', 'hardSigmoid'] as const;
+export type Gate = (typeof GATES)[number];
 
 export interface Preset {
   label: string;
@@ -13,6 +17,8 @@ export interface Preset {
   beta: number;
   /** Turns the compare view on (the paper's figure shows several β). */
   compare?: boolean;
+  /** The gate (absent: σ). */
+  gate?: Gate;
   description: string;
 }
 
@@ -30,6 +36,14 @@ export const PRESETS = {
     compare: true,
     description: 'ACON-C with p1 = 1.2, p2 = −0.8 at several β',
   },
+  hardAconA: {
+    label: 'Hard-sigmoid ACON-A',
+    p1: 1,
+    p2: 0,
+    beta: 1,
+    gate: 'hardSigmoid',
+    description: 'x·h(βx), h(z) = clip(z/6 + 1/2, 0, 1), hard-swish at β = 1: p1 = 1, p2 = 0, β = 1, hard-sigmoid gate',
+  },
 } satisfies Record<string, Preset>;
 export type PresetName = keyof typeof PRESETS;
 
@@ -38,6 +52,7 @@ export interface ExplorerState {
   p1: number;
   p2: number;
   beta: number;
+  gate: Gate;
   /** The preset the parameters came from, until one is changed. */
   preset: PresetName | 'custom';
   compare: boolean;
@@ -57,7 +72,18 @@ export const DEFAULT_INPUTS = [-1, 0.5, 2, 1.2];
 
 export function defaultState(): ExplorerState {
   const { p1, p2, beta } = PRESETS.paper;
-  return { view: 'family', p1, p2, beta, preset: 'paper', compare: false, inputs: DEFAULT_INPUTS, steps: 150, autostart: false };
+  return {
+    view: 'family',
+    p1,
+    p2,
+    beta,
+    gate: 'sigmoid',
+    preset: 'paper',
+    compare: false,
+    inputs: DEFAULT_INPUTS,
+    steps: 150,
+    autostart: false,
+  };
 }
 
 function finite(v: string | null, fallback: number, lo = -Infinity, hi = Infinity): number {
@@ -81,6 +107,7 @@ export function stateFromQuery(search: string): ExplorerState {
     p1: finite(q.get('p1'), d.p1),
     p2: finite(q.get('p2'), d.p2),
     beta: finite(q.get('beta'), d.beta, BETA_MIN, BETA_MAX),
+    gate: (GATES as readonly string[]).includes(q.get('gate') ?? '') ? (q.get('gate') as Gate) : d.gate,
     preset: preset && preset in PRESETS ? (preset as PresetName) : 'custom',
     compare: q.get('compare') === '1',
     inputs: inputs.length > 0 ? inputs.slice(0, 16) : d.inputs,
@@ -99,6 +126,7 @@ export function stateToQuery(s: ExplorerState): string {
   q.set('p1', String(s.p1));
   q.set('p2', String(s.p2));
   q.set('beta', String(s.beta));
+  if (s.gate !== 'sigmoid') q.set('gate', s.gate);
   if (s.preset !== 'custom') q.set('preset', s.preset);
   if (s.compare) q.set('compare', '1');
   q.set('inputs', s.inputs.join(','));

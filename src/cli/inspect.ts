@@ -2,13 +2,14 @@
  * `acon inspect FILE`: the tensors of a checkpoint (name, shape, dtype) and its ACON layers (p1, p2,
  * β per module) with the report's per-layer "activate or not" summary (`summarizeLayer`).
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend, NODE_BACKENDS } from '../node/backend.js';
 import { LINEAR_SHARPNESS, summarizeLayer, type LayerSummary, type Spread } from '../report/activation_layers.js';
 import { grouped, sig3 } from '../report/format.js';
-import type { ActivationLayerRecord } from '../results/schema.js';
+import { aconLayersOf } from '../interop/acon_layers.js';
 import { parseFlags, renderHelp, UsageError, type FlagSpec } from './args.js';
 import { disposeCheckpoint, readCheckpoint, splitPositionals, type CheckpointTensor } from './checkpoint_input.js';
+
+export { aconLayersOf };
 
 const flags: FlagSpec[] = [
   { name: 'strip-prefix', kind: 'string', value: 'P', help: "remove this prefix from tensor names (DataParallel's 'module.')" },
@@ -23,40 +24,6 @@ const DESCRIPTION =
   'Lists the tensors of a PyTorch .pth, a .safetensors file or a tfjs model directory (name, shape, dtype), and the ACON layers it holds ' +
   '(p1, p2, β of each module) with each layer\'s learned "activate or not": the sharpness |σ(z) − σ(−z)|, z = 3β(p1 − p2), per channel ' +
   `(0 linear, 1 max(p1x, p2x)); channels below ${LINEAR_SHARPNESS} count as linear. Meta-ACON's β is generated from each input, so only its p1, p2 are shown.`;
-
-/** The ACON modules of a state_dict, recognised by their parameter names, in the order they appear. */
-export function aconLayersOf(tensors: Record<string, tf.Tensor>): ActivationLayerRecord[] {
-  const has = (k: string) => k in tensors;
-  const v = (k: string) => Array.from(tensors[k].dataSync());
-  const join = (m: string, p: string) => (m ? `${m}.${p}` : p);
-  const seen = new Set<string>();
-  const out: ActivationLayerRecord[] = [];
-  for (const key of Object.keys(tensors)) {
-    const m = /^(?:(.*)\.)?(p1|p|beta)$/.exec(key);
-    if (!m) continue;
-    const name = m[1] ?? '';
-    if (seen.has(name)) continue;
-    const base = { name, index: out.length };
-    let record: ActivationLayerRecord | undefined;
-    if (has(join(name, 'p1')) && has(join(name, 'p2')) && has(join(name, 'fc1.weight'))) {
-      const p1 = v(join(name, 'p1'));
-      record = { ...base, kind: 'MetaAconC', granularity: 'channel', p1, p2: v(join(name, 'p2')), beta: p1.map(() => NaN) };
-    } else if (has(join(name, 'p1')) && has(join(name, 'p2')) && has(join(name, 'beta')))
-      record = { ...base, kind: 'AconC', p1: v(join(name, 'p1')), p2: v(join(name, 'p2')), beta: v(join(name, 'beta')) };
-    else if (has(join(name, 'p')) && has(join(name, 'beta'))) {
-      const beta = v(join(name, 'beta'));
-      record = { ...base, kind: 'AconB', p1: beta.map(() => 1), p2: v(join(name, 'p')), beta };
-    } else if (m[2] === 'beta' && !has(join(name, 'weight')) && !has(join(name, 'p1')) && !has(join(name, 'p'))) {
-      const beta = v(key);
-      record = { ...base, kind: 'AconA', p1: beta.map(() => 1), p2: beta.map(() => 0), beta };
-    }
-    if (record) {
-      seen.add(name);
-      out.push(record);
-    }
-  }
-  return out;
-}
 
 const spread = (s: Spread) => (Number.isFinite(s.median) ? `${sig3(s.median)} [${sig3(s.min)}, ${sig3(s.max)}]` : '—');
 

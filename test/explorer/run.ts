@@ -10,14 +10,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
-import { aconC, aconCDerivativeBounds, smoothMaximum } from '../../src/math/acon.js';
+import { aconC, aconCDerivativeBounds, aconCHard, aconCHardPartials, smoothMaximum } from '../../src/math/acon.js';
 import { launchChromium, serveStatic, type StaticServer } from '../browser/chromium.js';
 import { makeResults } from '../report/fixture.js';
 import { EXPLORER_OUT_DIR } from '../../web/vite.config.js';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { layers as aconLayers } from '../../src/index.js';
+import { layers as aconLayers, interop } from '../../src/index.js';
 import { saveModel } from '../../src/node/model_files.js';
 import { PRESETS } from '../../web/state.js';
 
@@ -67,11 +67,12 @@ function near(a: number, b: number, tol: number, what: string): void {
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 }
 
-/** The f curve the page plots is the reference math's, at every point. */
-function assertCurve(series: PlottedSeries[], p1: number, p2: number, beta: number): void {
+/** The f curve the page plots is the reference math's (σ or hard-sigmoid gate), at every point. */
+function assertCurve(series: PlottedSeries[], p1: number, p2: number, beta: number, gate = 'sigmoid'): void {
   const f = series[0];
+  const ref = gate === 'hardSigmoid' ? aconCHard : aconC;
   assert.ok(f.points.length > 100, `f has ${f.points.length} points`);
-  for (const [x, y] of f.points) near(y, aconC(x, p1, p2, beta), 1e-12, `f(${x}) with p1 ${p1}, p2 ${p2}, β ${beta}`);
+  for (const [x, y] of f.points) near(y, ref(x, p1, p2, beta), 1e-12, `f(${x}) with p1 ${p1}, p2 ${p2}, β ${beta}, gate ${gate}`);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -147,7 +148,8 @@ check('each preset sets its documented values', async () => {
     assert.equal(await value(page, 'beta-number'), p.beta, `${name} β`);
     assert.equal(await page.getAttribute(`#preset-${name}`, 'aria-pressed'), 'true');
     assert.match(await query(page), new RegExp(`preset=${name}`));
-    assertCurve(await plotted(page, 'plot-f'), p.p1, p.p2, p.beta);
+    assert.equal(await page.inputValue('#gate-select'), 'gate' in p ? p.gate : 'sigmoid', `${name} gate`);
+    assertCurve(await plotted(page, 'plot-f'), p.p1, p.p2, p.beta, 'gate' in p ? p.gate : 'sigmoid');
     if ('compare' in p) assert.equal(await page.isChecked('#compare'), true, `${name} turns compare on`);
   }
   // The paper's figure: one curve per β of the figure (0 … ∞) besides the current one.
@@ -158,6 +160,79 @@ check('each preset sets its documented values', async () => {
   await page.waitForTimeout(400);
   await screenshot(page, 'family-compare-phone');
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+check('the hard-sigmoid gate: f and f′ are the hard-gate math, with its kinks and κ = 1.5 bounds', async () => {
+  // The bounds drawn for the hard gate, checked against the reference f′ on a fine grid first:
+  // k = h(z) + z·h′(z) = z/3 + 1/2 on −3 < z < 3, so f′ = p2 + (p1 − p2)·k spans (lo − (hi − lo)/2, hi + (hi − lo)/2).
+  for (const [p1, p2, beta] of [
+    [1, 0, 1],
+    [1.2, -0.8, 2],
+    [-0.5, 2, 0.7],
+  ]) {
+    const hi = Math.max(p1, p2),
+      lo = Math.min(p1, p2);
+    let min = Infinity,
+      max = -Infinity;
+    for (let x = -10; x <= 10; x += 1e-4) {
+      const d = aconCHardPartials(x, p1, p2, beta).dx;
+      min = Math.min(min, d);
+      max = Math.max(max, d);
+    }
+    near(min, lo - (hi - lo) / 2, 1e-3 * (hi - lo), `inf f′ for ${p1}, ${p2}, ${beta}`);
+    near(max, hi + (hi - lo) / 2, 1e-3 * (hi - lo), `sup f′ for ${p1}, ${p2}, ${beta}`);
+    assert.ok(min >= lo - (hi - lo) / 2 && max <= hi + (hi - lo) / 2, `f′ within the bounds for ${p1}, ${p2}, ${beta}`);
+  }
+  const { page, errors } = await openPage('?p1=1.2&p2=-0.8&beta=1');
+  assert.equal(await page.inputValue('#gate-select'), 'sigmoid');
+  await page.click('#preset-hardAconA');
+  assert.equal(await page.inputValue('#gate-select'), 'hardSigmoid');
+  assert.match(await query(page), /gate=hardSigmoid&preset=hardAconA/);
+  assertCurve(await plotted(page, 'plot-f'), 1, 0, 1, 'hardSigmoid');
+  const dfMain = (await plotted(page, 'plot-df'))[0];
+  const finitePoints = dfMain.points.filter(([, y]) => Number.isFinite(y));
+  for (const [x, y] of finitePoints) near(y, aconCHardPartials(x, 1, 0, 1).dx, 1e-12, `f′(${x})`);
+  assert.ok(
+    dfMain.points.every(([x], i) => i === 0 || x >= dfMain.points[i - 1][0]),
+    'f′ points in increasing x',
+  );
+  // The line breaks at the kinks x = ±3 (z = ±3): one gap each, between the one-sided values.
+  const gaps = dfMain.points.flatMap(([x, y], i) => (Number.isFinite(y) ? [] : [[x, dfMain.points[i - 1][1], dfMain.points[i + 1][1]]]));
+  assert.equal(gaps.length, 2, `gaps at ${gaps.map((g) => g[0]).join(', ')}`);
+  near(gaps[0][0], -3, 1e-12, 'left kink');
+  near(gaps[0][1], 0, 1e-9, 'f′ left of −3');
+  near(gaps[0][2], -0.5, 1e-9, 'f′ right of −3');
+  near(gaps[1][0], 3, 1e-12, 'right kink');
+  near(gaps[1][1], 1.5, 1e-9, 'f′ left of 3');
+  near(gaps[1][2], 1, 1e-9, 'f′ right of 3');
+  const df = await plotted(page, 'plot-df');
+  const upper = df.find((s) => s.label.startsWith('bounds'))!,
+    lower = df.find((s) => s.label.startsWith('lower bound'))!;
+  assert.match(upper.label, /hard gate: κ = 1\.5/);
+  near(upper.points[0][1], 1.5, 1e-12, 'hard-gate upper bound');
+  near(lower.points[0][1], -0.5, 1e-12, 'hard-gate lower bound');
+  assert.match((await page.textContent('#family-formula')) ?? '', /h\(z\) = clip\(z\/6 \+ 1\/2, 0, 1\)/);
+  // The gate control on its own: back to σ and the curve is ACON-C again; the preset becomes custom.
+  await page.selectOption('#gate-select', 'sigmoid');
+  assertCurve(await plotted(page, 'plot-f'), 1, 0, 1);
+  assert.doesNotMatch(await query(page), /gate=|preset=/);
+  await page.selectOption('#gate-select', 'hardSigmoid');
+  await page.fill('#p2-number', '-0.8');
+  assertCurve(await plotted(page, 'plot-f'), 1, -0.8, 1, 'hardSigmoid');
+  // The URL the page wrote reproduces the gate and the plot.
+  const d = await pathD(page, 'plot-f');
+  const again = await openPage(new URL(page.url()).search);
+  assert.equal(await again.page.inputValue('#gate-select'), 'hardSigmoid');
+  assert.deepEqual(await pathD(again.page, 'plot-f'), d);
+  assertCurve(await plotted(again.page, 'plot-f'), 1, -0.8, 1, 'hardSigmoid');
+  await again.page.close();
+  await page.click('#preset-hardAconA');
+  await screenshot(page, 'family-hard-desktop');
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(400);
+  await screenshot(page, 'family-hard-phone');
+  assert.deepEqual([...errors, ...again.errors], []);
   await page.close();
 });
 
@@ -282,6 +357,53 @@ check('a saved tfjs model (model.json + its weights file) loads and shows its AC
   assert.deepEqual(errors, []);
   await page.close();
   model.dispose();
+});
+
+check('a .safetensors state_dict with ACON layers loads and shows them', async () => {
+  await tf.setBackend('cpu');
+  const model = tfl.sequential({
+    name: 'tiny_torch_net',
+    layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, name: 'features/conv1' }),
+      aconLayers.aconC({ name: 'features/act1' }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: 3, name: 'features/conv2' }),
+      aconLayers.metaAconC({ name: 'features/act2', r: 2 }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 3, name: 'fc' }),
+    ],
+  });
+  model
+    .getLayer('features/act1')
+    .setWeights([tf.tensor1d([1.5, 1.25, 0.5, 2]), tf.tensor1d([0, 0.1, -0.2, 0.3]), tf.tensor1d([2, 2, 2, 2])]);
+  const act2 = model.getLayer('features/act2');
+  act2.setWeights([tf.tensor1d([0.25, 0.5, 0.75, 1, 3, 4]), ...act2.getWeights().slice(1)]);
+  const stateDict = interop.exportTorchStateDict(model);
+  assert.deepEqual(stateDict['features.act1.p1'].shape, [1, 4, 1, 1], 'PyTorch shape of p1');
+  assert.ok('features.act2.fc1.weight' in stateDict, 'Meta-ACON keys');
+  const file = join(OUT, 'fixture-state-dict.safetensors');
+  writeFileSync(file, interop.writeSafetensors(stateDict));
+  for (const t of Object.values(stateDict)) t.dispose();
+  model.dispose();
+  const { page, errors } = await openPage('?view=layers&backend=cpu');
+  await page.setInputFiles('#file-input', file);
+  await page.waitForSelector('#layer-panels .layer-panel', { timeout: 30_000 });
+  const snap = await layersSnapshot(page);
+  assert.deepEqual(snap.runs, ['fixture-state-dict.safetensors']);
+  assert.match(snap.source, /fixture-state-dict\.safetensors: \d+ tensors, 2 ACON layers; Meta-ACON's β is generated from each input/);
+  // ACON-C has its f and f′ panel; Meta-ACON has no β without inputs, so its row says G(x).
+  assert.equal(snap.panels, 1);
+  assert.deepEqual(snap.histogramGroups, ['fixture-state-dict.safetensors']);
+  const rows = await page.$$eval('#layers-table tbody tr', (trs) =>
+    trs.map((tr) => Array.from(tr.children, (td) => td.textContent?.trim())),
+  );
+  // name, kind, channels, median p1 (of 0.5, 1.25, 1.5, 2 and of 0.25 … 4), median p2, β.
+  assert.deepEqual(rows[0].slice(0, 6), ['features.act1', 'AconC', '4', '1.38', '0.05', '2']);
+  assert.deepEqual(rows[1].slice(0, 4), ['features.act2', 'MetaAconC', '6', '0.875']);
+  assert.equal(rows[1][5], 'G(x)');
+  assert.equal(await page.inputValue('#hist-layer'), '0', 'the histogram shows the layer that has β');
+  await screenshot(page, 'layers-safetensors-desktop');
+  assert.deepEqual(errors, []);
+  await page.close();
 });
 
 interface TrainingSnapshot {

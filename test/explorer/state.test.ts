@@ -22,6 +22,7 @@ describe('explorer state', () => {
       p1: 0.7,
       p2: -0.3,
       beta: 4.5,
+      gate: 'hardSigmoid' as const,
       preset: 'custom' as const,
       compare: true,
       inputs: [1, 2, 3],
@@ -29,17 +30,26 @@ describe('explorer state', () => {
       steps: 40,
       autostart: true,
     };
-    assert.equal(stateToQuery(s), '?view=train&p1=0.7&p2=-0.3&beta=4.5&compare=1&inputs=1%2C2%2C3&backend=wasm&steps=40&autostart=1');
+    assert.equal(
+      stateToQuery(s),
+      '?view=train&p1=0.7&p2=-0.3&beta=4.5&gate=hardSigmoid&compare=1&inputs=1%2C2%2C3&backend=wasm&steps=40&autostart=1',
+    );
     assert.deepEqual(stateFromQuery(stateToQuery(s)), s);
+    // The σ gate is the default and is not written.
+    const sigmoid = { ...s, gate: 'sigmoid' as const };
+    assert.doesNotMatch(stateToQuery(sigmoid), /gate=/);
+    assert.deepEqual(stateFromQuery(stateToQuery(sigmoid)), sigmoid);
   });
 
   it('no query gives the paper preset; bad values fall back or are clamped', () => {
     const d = stateFromQuery('');
-    assert.deepEqual([d.view, d.p1, d.p2, d.beta, d.preset, d.compare], ['family', 1.2, -0.8, 1, 'paper', false]);
+    assert.deepEqual([d.view, d.p1, d.p2, d.beta, d.gate, d.preset, d.compare], ['family', 1.2, -0.8, 1, 'sigmoid', 'paper', false]);
     assert.deepEqual(d.inputs, [-1, 0.5, 2, 1.2]);
     const s = stateFromQuery('?view=nope&p1=abc&beta=1e9&preset=zzz&inputs=,&steps=0');
     assert.deepEqual([s.view, s.p1, s.beta, s.preset, s.inputs, s.steps], ['family', 1.2, BETA_MAX, 'custom', [-1, 0.5, 2, 1.2], 1]);
     assert.equal(stateFromQuery('?beta=-50').beta, BETA_MIN);
+    assert.equal(stateFromQuery('?gate=tanh').gate, 'sigmoid');
+    assert.equal(stateFromQuery('?gate=hardSigmoid').gate, 'hardSigmoid');
   });
 
   it('the β slider is symmetric-log, inverse both ways, spanning −10 to 100', () => {
@@ -58,6 +68,22 @@ describe('explorer state', () => {
     let gap = 0;
     for (let x = -1; x <= 1; x += 1e-4) gap = Math.max(gap, Math.abs(aconC(x, 1, 0, PRESETS.relu.beta) - Math.max(x, 0)));
     assert.ok(gap > 0.0027 && gap < 0.003, `gap ${gap}`);
-    assert.deepEqual(table, { swish: [1, 0, 1], aconB: [1, 0.25, 1], relu: [1, 0, 100], linear: [1, 0, 0], paper: [1.2, -0.8, 1] });
+    assert.deepEqual(table, {
+      swish: [1, 0, 1],
+      aconB: [1, 0.25, 1],
+      relu: [1, 0, 100],
+      linear: [1, 0, 0],
+      paper: [1.2, -0.8, 1],
+      hardAconA: [1, 0, 1],
+    });
+    const gates = Object.fromEntries(Object.entries(PRESETS).map(([k, p]) => [k, 'gate' in p ? p.gate : 'sigmoid']));
+    assert.deepEqual(gates, {
+      swish: 'sigmoid',
+      aconB: 'sigmoid',
+      relu: 'sigmoid',
+      linear: 'sigmoid',
+      paper: 'sigmoid',
+      hardAconA: 'hardSigmoid',
+    });
   });
 });
