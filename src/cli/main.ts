@@ -277,10 +277,14 @@ export async function main(argv: string[]): Promise<number> {
   };
   const cfg = { ...toConfig(command, flags, activations, seeds), signal: interrupt.signal };
   if (flags.profile === true) return printStepProfiles(cfg).then(() => 0);
+  const torch =
+    flags.engine === 'torch'
+      ? { nproc: flags.nproc as number, torchrunArgs: ((flags['torchrun-args'] as string | undefined) ?? '').split(/\s+/).filter(Boolean) }
+      : undefined;
   let outcome;
   process.on('SIGINT', onInterrupt);
   try {
-    outcome = await runExperiment(cfg);
+    outcome = torch ? await runTorchExperiment(cfg, torch) : await runExperiment(cfg);
   } catch (e) {
     if (!(e instanceof TrainingInterrupted)) throw e;
     console.error(`\nacon: ${e.message}.\nResume with:\n  ${resumeCommand(argv)}`);
