@@ -12,6 +12,7 @@ import { aconCDerivativeBounds, sigmoid } from '../../src/math/acon.js';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert_close.js';
 import { randomArray, rng } from '../helpers/random.js';
+import { checkLayoutGrid } from '../helpers/layout_grid.js';
 import { LAYOUTS, betaShape, reference } from '../helpers/acon_reference.js';
 
 const SHAPES = [
@@ -28,49 +29,7 @@ for (const backend of BACKENDS) {
 
     it('takes the fused kernel path', () => assert.equal(ops.aconCPath(), 'fused'));
 
-    it('matches the float64 math for every rank, β layout and parameter sharing', () => {
-      const r = rng(10);
-      for (const xs of SHAPES)
-        for (const layout of LAYOUTS)
-          for (const sharedP of [false, true]) {
-            const C = xs[xs.length - 1],
-              n = xs.reduce((a, b) => a * b, 1);
-            const bShape = betaShape(xs, layout);
-            const x = randomArray(r, n, 3),
-              g = randomArray(r, n);
-            const p1 = randomArray(r, sharedP ? 1 : C),
-              p2 = randomArray(r, sharedP ? 1 : C);
-            const beta = randomArray(
-              r,
-              bShape.reduce((a, b) => a * b, 1),
-              2,
-            );
-            const ref = reference(xs, x, p1, p2, beta, bShape, g);
-            const what = `x [${xs}] β [${bShape}] p ${sharedP ? 'shared' : 'per channel'}`;
-            const [xt, gt, p1t, p2t, bt] = [tf.tensor(x, xs), tf.tensor(g, xs), tf.tensor(p1), tf.tensor(p2), tf.tensor(beta, bShape)];
-            const before = tf.memory().numTensors;
-            const y = ops.aconC(xt, p1t, p2t, bt);
-            assertClose(y.dataSync(), ref.y, `${what}: y`);
-            const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(ops.aconC(a, b, c, d), gt)))([
-              xt,
-              p1t,
-              p2t,
-              bt,
-            ]);
-            assert.deepEqual(
-              grads.map((t) => t.shape),
-              [xs, p1t.shape, p2t.shape, bShape],
-              `${what}: gradient shapes`,
-            );
-            assertClose(grads[0].dataSync(), ref.dx, `${what}: dx`);
-            assertClose(grads[1].dataSync(), ref.dp1, `${what}: dp1`, { atolRel: 1e-5 * Math.sqrt(n) });
-            assertClose(grads[2].dataSync(), ref.dp2, `${what}: dp2`, { atolRel: 1e-5 * Math.sqrt(n) });
-            assertClose(grads[3].dataSync(), ref.db, `${what}: dβ`, { atolRel: 1e-5 * Math.sqrt(n) });
-            tf.dispose([y, ...grads]);
-            assert.equal(tf.memory().numTensors, before, `${what}: tensors leaked by forward + backward`);
-            tf.dispose([xt, gt, p1t, p2t, bt]);
-          }
-    });
+    it('matches the float64 math for every rank, β layout and parameter sharing', () => checkLayoutGrid(SHAPES, 1e-5));
 
     it('gradients agree with central finite differences of the op itself', () => {
       const r = rng(11);

@@ -10,11 +10,12 @@ import { layers, ops } from '../../../src/index.js';
 import { aconWasmKernelKind } from '../../../src/ops/acon/wasm.js';
 import { ACON_C, ACON_C_GRAD, type AconGate } from '../../../src/ops/acon/kernel_names.js';
 import { aconCDerivativeBounds } from '../../../src/math/acon.js';
-import { LAYOUTS, betaShape, reference } from '../../helpers/acon_reference.js';
-import { assertClose, check, checkShape } from '../../helpers/assert_close.js';
+import { reference } from '../../helpers/acon_reference.js';
+import { assertClose, check } from '../../helpers/assert_close.js';
 import { checkLayerCase, checkOpCase } from '../../helpers/golden_cases.js';
 import type { GoldenCase } from '../../helpers/golden_data.js';
 import { randomArray, rng } from '../../helpers/random.js';
+import { checkLayoutGrid } from '../../helpers/layout_grid.js';
 import type { TestCase } from './runner.js';
 
 /**
@@ -74,46 +75,7 @@ function hardReference(x: Float32Array, p1: Float32Array, p2: Float32Array, beta
 function layoutGrid(rtol: number): TestCase {
   return {
     name: 'matches the float64 math for every rank, β layout and parameter sharing (C not divisible by 4, batch 1)',
-    run: async () => {
-      const r = rng(10);
-      for (const xs of SHAPES)
-        for (const layout of LAYOUTS)
-          for (const sharedP of [false, true]) {
-            const C = xs[xs.length - 1],
-              n = xs.reduce((a, b) => a * b, 1);
-            const bShape = betaShape(xs, layout);
-            const x = randomArray(r, n, 3),
-              g = randomArray(r, n);
-            const p1 = randomArray(r, sharedP ? 1 : C),
-              p2 = randomArray(r, sharedP ? 1 : C);
-            const beta = randomArray(
-              r,
-              bShape.reduce((a, b) => a * b, 1),
-              2,
-            );
-            const ref = reference(xs, x, p1, p2, beta, bShape, g);
-            const what = `x [${xs}] β [${bShape}] p ${sharedP ? 'shared' : 'per channel'}`;
-            const [xt, gt, p1t, p2t, bt] = [tf.tensor(x, xs), tf.tensor(g, xs), tf.tensor(p1), tf.tensor(p2), tf.tensor(beta, bShape)];
-            const before = tf.memory().numTensors;
-            const y = ops.aconC(xt, p1t, p2t, bt);
-            assertClose(await values(y), ref.y, `${what}: y`, { rtol, atolRel: rtol });
-            const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(ops.aconC(a, b, c, d), gt)))([
-              xt,
-              p1t,
-              p2t,
-              bt,
-            ]);
-            grads.forEach((t, i) => checkShape(t.shape, [xs, p1t.shape, p2t.shape, bShape][i], `${what}: gradient ${i}`));
-            const sumTol = { rtol, atolRel: rtol * Math.sqrt(n) };
-            assertClose(await values(grads[0]), ref.dx, `${what}: dx`, { rtol, atolRel: rtol });
-            assertClose(await values(grads[1]), ref.dp1, `${what}: dp1`, sumTol);
-            assertClose(await values(grads[2]), ref.dp2, `${what}: dp2`, sumTol);
-            assertClose(await values(grads[3]), ref.db, `${what}: dβ`, sumTol);
-            tf.dispose([y, ...grads]);
-            check(tf.memory().numTensors === before, `${what}: tensors leaked by forward + backward`);
-            tf.dispose([xt, gt, p1t, p2t, bt]);
-          }
-    },
+    run: () => checkLayoutGrid(SHAPES, rtol),
   };
 }
 
