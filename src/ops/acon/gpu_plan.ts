@@ -8,7 +8,7 @@
  * size) sums over `[Rn, Rs, Rc]` (x's size where the gradient has 1, else 1), so element
  * (n, s, c) = (on + rn, os + rs, oc + rc) for output (on, os, oc) and reduced index (rn, rs, rc).
  */
-import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { AconCLayout, AconGate } from './kernel_names.js';
 
 export interface GradientReduction {
@@ -46,4 +46,11 @@ export function gateOf(attrs: NamedAttrMap | undefined): AconGate {
   if (gate !== 'sigmoid' && gate !== 'hardSigmoid')
     throw new Error(`AconC: unknown gate '${String(gate)}' (expected 'sigmoid' or 'hardSigmoid')`);
   return gate;
+}
+
+/** The GPU kernels take float32 only; the error names the kernel, the backend and the input. */
+export function checkFloat32(kernel: string, backend: string, inputs: Record<string, TensorInfo | undefined>): void {
+  for (const [name, t] of Object.entries(inputs)) {
+    if (t && t.dtype !== 'float32') throw new TypeError(`${kernel} (${backend}): ${name} must be float32, got ${t.dtype}`);
+  }
 }

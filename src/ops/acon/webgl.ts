@@ -11,7 +11,7 @@
  * returns NaN explicitly where an input is NaN.
  */
 import { getKernel, registerKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { gateOf, gradientReduction, type GradientReduction } from './gpu_plan.js';
+import { checkFloat32, gateOf, gradientReduction, type GradientReduction } from './gpu_plan.js';
 import {
   ACON_C,
   ACON_C_GRAD,
@@ -212,16 +212,10 @@ function reduceTerms(
   return outs;
 }
 
-function checkFloat32(kernel: string, inputs: Record<string, TensorInfo | undefined>): void {
-  for (const [name, t] of Object.entries(inputs)) {
-    if (t && t.dtype !== 'float32') throw new TypeError(`${kernel} (webgl): ${name} must be float32, got ${t.dtype}`);
-  }
-}
-
 function aconCForwardWebGL(args: { inputs: AconCInputs; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
   const backend = args.backend as WebGLBackendLike;
   const { x, p1, p2, beta } = args.inputs;
-  checkFloat32(ACON_C, args.inputs);
+  checkFloat32(ACON_C, 'webgl', args.inputs);
   const L = aconCLayout(x, p1, beta);
   return backend.runWebGLProgram(forwardProgram(L, gateOf(args.attrs)), [x, p1, p2, beta], 'float32');
 }
@@ -229,7 +223,7 @@ function aconCForwardWebGL(args: { inputs: AconCInputs; backend: unknown; attrs?
 function aconCBackwardWebGL(args: { inputs: AconCGradInputs; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] {
   const backend = args.backend as WebGLBackendLike;
   const { x, p1, p2, beta, dy } = args.inputs;
-  checkFloat32(ACON_C_GRAD, args.inputs);
+  checkFloat32(ACON_C_GRAD, 'webgl', args.inputs);
   const L = aconCLayout(x, p1, beta);
   const gate = gateOf(args.attrs);
   const inputs = [x, p1, p2, beta, dy];

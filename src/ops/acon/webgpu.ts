@@ -8,7 +8,7 @@
  * As in `webgl.ts`: `exp` only on [−88, 0], 0·x = 0 (also for x = ±∞), NaN in gives NaN out.
  */
 import { getKernel, registerKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { gateOf, gradientReduction, layoutKey, type GradientReduction } from './gpu_plan.js';
+import { checkFloat32, gateOf, gradientReduction, layoutKey, type GradientReduction } from './gpu_plan.js';
 import {
   ACON_C,
   ACON_C_GRAD,
@@ -182,16 +182,10 @@ function reduceTerm(
   return out;
 }
 
-function checkFloat32(kernel: string, inputs: Record<string, TensorInfo | undefined>): void {
-  for (const [name, t] of Object.entries(inputs)) {
-    if (t && t.dtype !== 'float32') throw new TypeError(`${kernel} (webgpu): ${name} must be float32, got ${t.dtype}`);
-  }
-}
-
 function aconCForwardWebGPU(args: { inputs: AconCInputs; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
   const backend = args.backend as WebGPUBackendLike;
   const { x, p1, p2, beta } = args.inputs;
-  checkFloat32(ACON_C, args.inputs);
+  checkFloat32(ACON_C, 'webgpu', args.inputs);
   const L = aconCLayout(x, p1, beta);
   return backend.runWebGPUProgram(elementwiseProgram(L, gateOf(args.attrs), 'y'), [x, p1, p2, beta], 'float32');
 }
@@ -199,7 +193,7 @@ function aconCForwardWebGPU(args: { inputs: AconCInputs; backend: unknown; attrs
 function aconCBackwardWebGPU(args: { inputs: AconCGradInputs; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] {
   const backend = args.backend as WebGPUBackendLike;
   const { x, p1, p2, beta, dy } = args.inputs;
-  checkFloat32(ACON_C_GRAD, args.inputs);
+  checkFloat32(ACON_C_GRAD, 'webgpu', args.inputs);
   const L = aconCLayout(x, p1, beta);
   const gate = gateOf(args.attrs);
   const inputs = [x, p1, p2, beta, dy];
