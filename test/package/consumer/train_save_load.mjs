@@ -41,7 +41,7 @@ try {
       losses: history.history.loss,
       identical: before.length === after.length && before.every((v, i) => Object.is(v, after[i])),
       layers: loaded.layers.map((l) => l.getClassName()),
-      smoothMax: math.smoothMaxN([0, 1, 2], 1),
+      smoothMax: math.smoothMaximum([0, 1, 2], 1),
     }),
   );
 } finally {
