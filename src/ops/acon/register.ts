@@ -7,17 +7,16 @@ import { aconCCpuKernels } from './cpu.js';
 import { aconCGradConfig } from './gradient.js';
 import { ACON_C } from './kernel_names.js';
 import { registerAconCWasmKernels } from './wasm.js';
-import { registerAconCWebGLKernels } from './webgl.js';
-import { registerAconCWebGPUKernels } from './webgpu.js';
+import { aconCWebGLKernels } from './webgl.js';
+import { aconCWebGPUKernels } from './webgpu.js';
 
 let registered = false;
 
 export function registerAconKernels(): void {
   if (registered) return;
   registered = true;
-  for (const k of aconCCpuKernels) if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  for (const k of [...aconCCpuKernels, ...aconCWebGLKernels, ...aconCWebGPUKernels])
+    if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
   registerAconCWasmKernels();
-  registerAconCWebGLKernels();
-  registerAconCWebGPUKernels();
   if (!tf.getGradient(ACON_C)) tf.registerGradient(aconCGradConfig);
 }

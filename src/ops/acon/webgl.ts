@@ -10,7 +10,7 @@
  * `exp` outside [−88, 0], treats 0·x as 0 (the limit of every product here, also for x = ±∞) and
  * returns NaN explicitly where an input is NaN.
  */
-import { getKernel, registerKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkFloat32, gateOf, gradientReduction, type GradientReduction } from './gpu_plan.js';
 import {
   ACON_C,
@@ -246,12 +246,8 @@ function aconCBackwardWebGL(args: { inputs: AconCGradInputs; backend: unknown; a
   return [dx, dp1, dp2, dbeta];
 }
 
-const configs: KernelConfig[] = [
+/** `AconC` and `AconCGrad` for `webgl`, registered by `register.ts` (the backend package itself is not imported). */
+export const aconCWebGLKernels: KernelConfig[] = [
   { kernelName: ACON_C, backendName: 'webgl', kernelFunc: aconCForwardWebGL as unknown as KernelFunc },
   { kernelName: ACON_C_GRAD, backendName: 'webgl', kernelFunc: aconCBackwardWebGL as unknown as KernelFunc },
 ];
-
-/** Registers `AconC` and `AconCGrad` for `webgl` (the backend package itself is not imported). Idempotent. */
-export function registerAconCWebGLKernels(): void {
-  for (const c of configs) if (!getKernel(c.kernelName, c.backendName)) registerKernel(c);
-}

@@ -7,7 +7,7 @@
  *
  * As in `webgl.ts`: `exp` only on [−88, 0], 0·x = 0 (also for x = ±∞), NaN in gives NaN out.
  */
-import { getKernel, registerKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkFloat32, gateOf, gradientReduction, layoutKey, type GradientReduction } from './gpu_plan.js';
 import {
   ACON_C,
@@ -207,12 +207,8 @@ function aconCBackwardWebGPU(args: { inputs: AconCGradInputs; backend: unknown; 
   ];
 }
 
-const configs: KernelConfig[] = [
+/** `AconC` and `AconCGrad` for `webgpu`, registered by `register.ts` (the backend package itself is not imported). */
+export const aconCWebGPUKernels: KernelConfig[] = [
   { kernelName: ACON_C, backendName: 'webgpu', kernelFunc: aconCForwardWebGPU as unknown as KernelFunc },
   { kernelName: ACON_C_GRAD, backendName: 'webgpu', kernelFunc: aconCBackwardWebGPU as unknown as KernelFunc },
 ];
-
-/** Registers `AconC` and `AconCGrad` for `webgpu` (the backend package itself is not imported). Idempotent. */
-export function registerAconCWebGPUKernels(): void {
-  for (const c of configs) if (!getKernel(c.kernelName, c.backendName)) registerKernel(c);
-}
