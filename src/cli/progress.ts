@@ -2,24 +2,12 @@
  * Training progress for the terminal: one redrawn status line (run, epoch, step, loss, images/s,
  * ETA) when stderr is a TTY, plain log lines otherwise (one per epoch, and every `every` steps).
  */
+import type { StepProgress } from '../train/trainer.js';
 import { formatDuration } from '../util/duration.js';
-
-/** Kept for importers of this module; the formatter lives in src/util/duration.ts. */
-export { formatDuration };
 
 export interface ProgressSink {
   /** `fraction`: share of the whole job done; `etaSeconds`: time left for the whole job. */
-  step(p: {
-    label: string;
-    epoch: number;
-    epochs: number;
-    step: number;
-    stepsPerEpoch: number;
-    loss: number;
-    imagesPerSec: number;
-    fraction: number;
-    etaSeconds: number;
-  }): void;
+  step(p: StepProgress & { label: string; fraction: number; etaSeconds: number }): void;
   line(text: string): void;
   done(): void;
 }
