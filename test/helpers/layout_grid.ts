@@ -9,6 +9,15 @@ import { LAYOUTS, betaShape, reference } from './acon_reference.js';
 import { assertClose, check, checkShape } from './assert_close.js';
 import { randomArray, rng } from './random.js';
 
+/** Every rank, C = 1 and C not divisible by 4, batch 1. */
+export const GRID_SHAPES: number[][] = [
+  [5, 7],
+  [3, 4, 6],
+  [2, 3, 5, 4],
+  [2, 2, 3, 1],
+  [1, 3, 2, 9],
+];
+
 export async function checkLayoutGrid(shapes: number[][], rtol: number): Promise<void> {
   const r = rng(10);
   for (const xs of shapes)

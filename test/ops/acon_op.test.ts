@@ -12,16 +12,9 @@ import { aconCDerivativeBounds, sigmoid } from '../../src/math/acon.js';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert_close.js';
 import { randomArray, rng } from '../helpers/random.js';
-import { checkLayoutGrid } from '../helpers/layout_grid.js';
+import { GRID_SHAPES, checkLayoutGrid } from '../helpers/layout_grid.js';
 import { LAYOUTS, betaShape, reference } from '../helpers/acon_reference.js';
 
-const SHAPES = [
-  [5, 7],
-  [3, 4, 6],
-  [2, 3, 5, 4],
-  [2, 2, 3, 1],
-  [1, 3, 2, 9],
-];
 
 for (const backend of BACKENDS) {
   describe(`ops.aconC on ${backend}`, () => {
@@ -29,11 +22,11 @@ for (const backend of BACKENDS) {
 
     it('takes the fused kernel path', () => assert.equal(ops.aconCPath(), 'fused'));
 
-    it('matches the float64 math for every rank, β layout and parameter sharing', () => checkLayoutGrid(SHAPES, 1e-5));
+    it('matches the float64 math for every rank, β layout and parameter sharing', () => checkLayoutGrid(GRID_SHAPES, 1e-5));
 
     it('gradients agree with central finite differences of the op itself', () => {
       const r = rng(11);
-      for (const xs of SHAPES.slice(0, 3))
+      for (const xs of GRID_SHAPES.slice(0, 3))
         for (const layout of LAYOUTS) {
           const C = xs[xs.length - 1],
             n = xs.reduce((a, b) => a * b, 1);

@@ -15,7 +15,7 @@ import { assertClose, check } from '../../helpers/assert_close.js';
 import { checkLayerCase, checkOpCase } from '../../helpers/golden_cases.js';
 import type { GoldenCase } from '../../helpers/golden_data.js';
 import { randomArray, rng } from '../../helpers/random.js';
-import { checkLayoutGrid } from '../../helpers/layout_grid.js';
+import { GRID_SHAPES, checkLayoutGrid } from '../../helpers/layout_grid.js';
 import type { TestCase } from './runner.js';
 
 /**
@@ -26,11 +26,7 @@ import type { TestCase } from './runner.js';
 export const TOLERANCE: Record<string, number> = { cpu: 1e-5, wasm: 1e-5, webgl: 1e-5, webgpu: 1e-5 };
 
 const SHAPES = [
-  [5, 7],
-  [3, 4, 6],
-  [2, 3, 5, 4],
-  [2, 2, 3, 1],
-  [1, 3, 2, 9],
+  ...GRID_SHAPES,
   [1, 4, 4, 13],
   // Enough elements per gradient entry (R = 1800 for p1, p2) for the GPU reductions' two passes.
   [3, 25, 24, 3],
