@@ -15,7 +15,6 @@ import { randomArray, rng } from '../helpers/random.js';
 import { GRID_SHAPES, checkLayoutGrid } from '../helpers/layout_grid.js';
 import { LAYOUTS, betaShape, reference } from '../helpers/acon_reference.js';
 
-
 for (const backend of BACKENDS) {
   describe(`ops.aconC on ${backend}`, () => {
     before(() => useBackend(backend));
