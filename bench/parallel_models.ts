@@ -31,3 +31,11 @@ export function denseNet(): tfl.LayersModel {
 export function shuffleNet(): tfl.LayersModel {
   return createModel({ model: 'shufflenet', activation: 'relu', seed: 1 });
 }
+
+/**
+ * The compare network that `npm start` trains (ShuffleNetV2 0.5x, stages 1,2,1) with one activation,
+ * seed 1 as `acon compare`'s first seed.
+ */
+export function compareNet(options: { activation: string }): tfl.LayersModel {
+  return createModel({ model: 'shufflenet', activation: options.activation, repeats: [1, 2, 1], seed: 1 });
+}
