@@ -10,6 +10,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  batchNormCenteredSquares,
+  batchNormGradInput,
+  batchNormGradSums,
+  batchNormTrain,
+  hasFusedBatchNormKernels,
+} from './batch_norm_kernels.js';
 import { crossReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
 
 export const TORCH_BN_EPS = 1e-5;
@@ -132,6 +139,8 @@ function syncBatchNorm(
 ): tf.Tensor {
   const F = v.shape[v.rank - 1],
     localCount = v.size / F;
+  // One pass per statistic, one for y, one for the backward's sums and one for dx (same rounding as the composition).
+  const fused = hasFusedBatchNormKernels();
   const first = reducer.allReduce([...featureSums(v).map((s) => s * scale), localCount, scale - 1]);
   const count = first[F];
   checkBatchNormCount(count, v.shape, opts);
@@ -141,8 +150,8 @@ function syncBatchNorm(
   const mean = Float32Array.from(trueMean, (m) => m / common);
   const meanT = tf.tensor1d(mean);
   const vs = scale === common ? v : tf.mul(v, scale / common);
-  const squares = tf.tidy(() => tf.square(tf.sub(vs, meanT)));
-  const sq = reducer.allReduce(featureSums(squares));
+  const squares = fused ? batchNormCenteredSquares(vs, meanT) : tf.tidy(() => tf.square(tf.sub(vs, meanT)));
+  const sq = reducer.allReduce(fused ? Float64Array.from(squares.dataSync()) : featureSums(squares));
   squares.dispose();
   const variance = Float32Array.from(sq, (s) => s / count);
   const invStd = Float32Array.from(variance, (s) => 1 / Math.sqrt(s + opts.eps / common ** 2));
@@ -156,16 +165,36 @@ function syncBatchNorm(
     ),
   );
 
+  const invStdT = tf.tensor1d(invStd);
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta] = args as tf.Tensor[];
-    const xhat = tf.mul(tf.sub(x, meanT), tf.tensor1d(invStd));
-    (args[3] as tf.GradSaveFunc)([xhat, gamma]);
+    const save = args[3] as tf.GradSaveFunc;
+    let value: tf.Tensor;
+    if (fused) {
+      // x itself is kept, and x̂ recomputed in the backward kernels.
+      save([x, gamma]);
+      value = batchNormTrain({ x, mean: meanT, invStd: invStdT, gamma, beta });
+    } else {
+      const xhat = tf.mul(tf.sub(x, meanT), invStdT);
+      save([xhat, gamma]);
+      value = tf.add(tf.mul(xhat, gamma), beta);
+    }
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xh, g] = saved;
-      const dyXhat = tf.mul(dy, xh);
-      const dBeta = featureSums(dy),
+      const [kept, g] = saved;
+      const stats = fused ? { mean: tf.tensor1d(mean), invStd: tf.tensor1d(invStd) } : undefined;
+      let dBeta: Float64Array, dGamma: Float64Array;
+      if (stats) {
+        const sums = batchNormGradSums({ dy, x: kept, ...stats });
+        const values = sums.dataSync();
+        dBeta = Float64Array.from(values.subarray(0, F));
+        dGamma = Float64Array.from(values.subarray(F, 2 * F));
+        sums.dispose();
+      } else {
+        const dyXhat = tf.mul(dy, kept);
+        dBeta = featureSums(dy);
         dGamma = featureSums(dyXhat);
-      dyXhat.dispose();
+        dyXhat.dispose();
+      }
       const global = reducer.allReduce([...dBeta, ...dGamma], reducer.weight);
       const gammaValues = g.dataSync(),
         localShare = reducer.weight * count;
@@ -177,13 +206,15 @@ function syncBatchNorm(
         c0[f] = (a[f] * global[f]) / localShare;
         c1[f] = (a[f] * global[F + f]) / localShare;
       }
-      const dx = tf.sub(tf.sub(tf.mul(dy, tf.tensor1d(a)), tf.tensor1d(c0)), tf.mul(xh, tf.tensor1d(c1)));
+      const dx = stats
+        ? batchNormGradInput({ dy, x: kept, ...stats, a: tf.tensor1d(a), c0: tf.tensor1d(c0), c1: tf.tensor1d(c1) })
+        : tf.sub(tf.sub(tf.mul(dy, tf.tensor1d(a)), tf.tensor1d(c0)), tf.mul(kept, tf.tensor1d(c1)));
       return [dx, tf.tensor1d(Float32Array.from(dGamma)), tf.tensor1d(Float32Array.from(dBeta))];
     };
-    return { value: tf.add(tf.mul(xhat, gamma), beta), gradFunc };
+    return { value, gradFunc };
   }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
   const y = normalize(vs, w.gamma.read(), w.beta.read());
-  meanT.dispose();
+  tf.dispose([meanT, invStdT]);
   return y;
 }
 

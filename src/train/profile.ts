@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { withCrossReplicaReducer, type CrossReplicaReducer } from '../layers/cross_replica.js';
 
 export interface KernelShare {
   kernel: string;
@@ -18,7 +19,10 @@ export interface KernelShare {
 
 export interface StepProfile {
   backend: string;
+  /** Rows of the profiled step (a shard of the batch when `replicas` > 1). */
   batch: number;
+  /** The step is one of this many synchronised replicas' (see `ProfileOptions.replicas`). */
+  replicas: number;
   /** Median wall time of an unprofiled step. */
   stepMs: number;
   /** Median process CPU time of an unprofiled step (Node only; on one thread it is what machine load distorts least). */
@@ -35,36 +39,51 @@ export interface ProfileOptions {
   labelSmoothing?: number;
   /** Unprofiled steps timed for `stepMs` (after 2 warm-up steps). */
   steps?: number;
+  /**
+   * Profile one of this many data-parallel replicas: a shard of ⌈batch / replicas⌉ rows, with
+   * batch norm on its synchronised path (`TorchBatchNorm`'s closed form, as in a
+   * `DataParallelTrainer` worker) through a reducer that does not wait for the other replicas.
+   * Default 1: the whole batch on one thread, with the unsynchronised batch norm.
+   */
+  replicas?: number;
 }
 
+/** A stand-in for the other replicas: the all-reduce of one replica's values is the values themselves. */
+const aloneReducer: CrossReplicaReducer = { weight: 1, allReduce: (values, scale = 1) => Float64Array.from(values, (v) => v * scale) };
+
 /** One training step's loss and gradients, disposed; returns nothing so that nothing leaks. */
-function trainingStep(model: LayersModel, xs: tf.Tensor, ys: tf.Tensor2D, labelSmoothing: number): void {
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(xs, { training: true }) as tf.Tensor;
-    const loss = tf.losses.softmaxCrossEntropy(ys, logits, undefined, labelSmoothing) as tf.Scalar;
-    return model.calculateLosses().reduce((l: tf.Scalar, r) => tf.add(l, r), loss);
-  });
+function trainingStep(model: LayersModel, xs: tf.Tensor, ys: tf.Tensor2D, labelSmoothing: number, synchronised: boolean): void {
+  const { value, grads } = withCrossReplicaReducer(synchronised ? aloneReducer : undefined, () =>
+    tf.variableGrads(() => {
+      const logits = model.apply(xs, { training: true }) as tf.Tensor;
+      const loss = tf.losses.softmaxCrossEntropy(ys, logits, undefined, labelSmoothing) as tf.Scalar;
+      return model.calculateLosses().reduce((l: tf.Scalar, r) => tf.add(l, r), loss);
+    }),
+  );
   value.dataSync();
   tf.dispose([value, grads]);
 }
 
 /** Profiles one training step of `model` (one input `[batch, ...]`, logits `[batch, classes]`) on random data. */
 export async function profileTrainingStep(model: LayersModel, options: ProfileOptions = {}): Promise<StepProfile> {
-  const batch = options.batch ?? 128;
+  const replicas = options.replicas ?? 1;
+  if (!(Number.isInteger(replicas) && replicas >= 1))
+    throw new Error(`profileTrainingStep: replicas must be a positive integer, got ${replicas}`);
+  const batch = Math.ceil((options.batch ?? 128) / replicas);
   const inShape = model.inputs[0].shape.slice(1) as number[];
   const classes = model.outputs[0].shape[1] as number;
   const xs = tf.randomNormal([batch, ...inShape], 0, 1, 'float32', 1);
   const ys = tf.tidy(() => tf.cast(tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32', 2), classes), 'float32')) as tf.Tensor2D;
   const eps = options.labelSmoothing ?? 0;
   try {
-    for (let i = 0; i < 2; i++) trainingStep(model, xs, ys, eps);
+    for (let i = 0; i < 2; i++) trainingStep(model, xs, ys, eps, replicas > 1);
     const times: number[] = [],
       cpu: number[] = [];
     const cpuUsage = typeof process === 'object' && typeof process.cpuUsage === 'function' ? () => process.cpuUsage() : undefined;
     for (let i = 0; i < (options.steps ?? 3); i++) {
       const t0 = performance.now(),
         c0 = cpuUsage?.();
-      trainingStep(model, xs, ys, eps);
+      trainingStep(model, xs, ys, eps, replicas > 1);
       times.push(performance.now() - t0);
       if (c0) {
         const c = process.cpuUsage(c0);
@@ -73,7 +92,7 @@ export async function profileTrainingStep(model: LayersModel, options: ProfileOp
     }
     times.sort((a, b) => a - b);
     cpu.sort((a, b) => a - b);
-    const info = await tf.profile(() => trainingStep(model, xs, ys, eps));
+    const info = await tf.profile(() => trainingStep(model, xs, ys, eps, replicas > 1));
     const byName = new Map<string, { calls: number; ms: number }>();
     // Ops with a custom gradient (e.g. fusedConv2d__op) are listed around the kernels they run; count only the kernels.
     for (const k of info.kernels) {
@@ -90,6 +109,7 @@ export async function profileTrainingStep(model: LayersModel, options: ProfileOp
     return {
       backend: tf.getBackend(),
       batch,
+      replicas,
       stepMs: times[Math.floor(times.length / 2)],
       ...(cpu.length ? { stepCpuMs: cpu[Math.floor(cpu.length / 2)] } : {}),
       kernelMs,
@@ -117,7 +137,7 @@ export function formatStepProfile(p: StepProfile, title: string, top = 12): stri
   const line = (r: string[]) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
   const outside = Math.max(0, p.stepMs - p.kernelMs);
   return [
-    `${title}: one training step on ${p.backend}, batch ${p.batch}: ${p.stepMs.toFixed(1)} ms` +
+    `${title}: one training step on ${p.backend}, batch ${p.batch}${p.replicas > 1 ? ` (one of ${p.replicas} synchronised replicas)` : ''}: ${p.stepMs.toFixed(1)} ms` +
       (p.stepCpuMs !== undefined ? ` (CPU ${p.stepCpuMs.toFixed(1)} ms) ` : ' ') +
       `(kernels ${p.kernelMs.toFixed(1)} ms under the profiler; outside kernels ≈ ${outside.toFixed(1)} ms, ${pct(outside / p.stepMs)}); ` +
       `peak tensor memory ${(p.peakBytes / 2 ** 20).toFixed(1)} MiB`,

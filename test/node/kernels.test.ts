@@ -11,6 +11,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import { registerTrainingKernels, trainingKernels, unregisterTrainingKernels } from '../../src/node/kernels/index.js';
+import { TorchBatchNorm } from '../../src/layers/torch_batch_norm.js';
+import { withCrossReplicaReducer, type CrossReplicaReducer } from '../../src/layers/cross_replica.js';
+import {
+  BATCH_NORM_CENTERED_SQUARES,
+  BATCH_NORM_GRAD_INPUT,
+  BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_TRAIN,
+  hasFusedBatchNormKernels,
+} from '../../src/layers/batch_norm_kernels.js';
 
 type Attrs = Record<string, unknown>;
 interface CpuBackend extends tf.KernelBackend {
@@ -144,7 +153,11 @@ function convOutShape(
 before(async () => {
   await tf.setBackend('cpu');
   await tf.setBackend('wasm');
-  for (const { kernelName } of trainingKernels) stockCpu.set(kernelName, tf.getKernel(kernelName, 'cpu').kernelFunc);
+  // acon's own kernels (the fused batch norm) have no stock counterpart.
+  for (const { kernelName } of trainingKernels) {
+    const stock = tf.getKernel(kernelName, 'cpu');
+    if (stock) stockCpu.set(kernelName, stock.kernelFunc);
+  }
   registerTrainingKernels();
 });
 
@@ -382,6 +395,115 @@ describe('batch norm and data movement', () => {
     await check('Cast', { x: { shape: [3, 4] } }, { dtype: 'float32' }, 'same dtype');
     await check('Cast', { x: { shape: [3, 4] } }, { dtype: 'int32' }, 'to int32');
   });
+});
+
+describe('fused training batch norm', () => {
+  // 600 rows: more than one block of 256 rows in the sums; C = 6 has a tail after the SIMD lanes.
+  const rows = 600,
+    C = 6,
+    shape = [4, 10, 15, C];
+  const x = random(rows * C, 21).map((v) => 3 * v + 1.5),
+    dy = random(rows * C, 22);
+  const perChannel = (seed: number, offset = 0) => random(C, seed).map((v) => v + offset);
+  const mean = perChannel(23, 1.5),
+    invStd = perChannel(24, 2),
+    gamma = perChannel(25),
+    beta = perChannel(26),
+    a = perChannel(27),
+    c0 = perChannel(28),
+    c1 = perChannel(29);
+  const xhat = (i: number) => (x[i] - mean[i % C]) * invStd[i % C];
+  /** Per-channel float64 sums of f(i) over the rows. */
+  const sums = (f: (i: number) => number) => {
+    const out = new Array<number>(C).fill(0);
+    for (let i = 0; i < rows * C; i++) out[i % C] += f(i);
+    return out;
+  };
+  const t = (v: Float32Array, s = [C]) => ({ shape: s, values: v });
+
+  for (const backend of ['wasm', 'cpu']) {
+    test(`the four kernels against float64 on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const [sq] = ours(BATCH_NORM_CENTERED_SQUARES, { x: t(x, shape), mean: t(mean) }, {});
+      assertClose(
+        sq,
+        sums((i) => (x[i] - mean[i % C]) ** 2),
+        'centered squares',
+        1e-6,
+      );
+      const [y] = ours(BATCH_NORM_TRAIN, { x: t(x, shape), mean: t(mean), invStd: t(invStd), gamma: t(gamma), beta: t(beta) }, {});
+      assertClose(
+        y,
+        Array.from(x, (_, i) => xhat(i) * gamma[i % C] + beta[i % C]),
+        'y',
+        1e-6,
+      );
+      const [g] = ours(BATCH_NORM_GRAD_SUMS, { dy: t(dy, shape), x: t(x, shape), mean: t(mean), invStd: t(invStd) }, {});
+      assertClose(g, [...sums((i) => dy[i]), ...sums((i) => dy[i] * xhat(i))], 'Σdy, Σdy·x̂', 1e-6);
+      const [dx] = ours(
+        BATCH_NORM_GRAD_INPUT,
+        { dy: t(dy, shape), x: t(x, shape), mean: t(mean), invStd: t(invStd), a: t(a), c0: t(c0), c1: t(c1) },
+        {},
+      );
+      assertClose(
+        dx,
+        Array.from(x, (_, i) => dy[i] * a[i % C] - c0[i % C] - xhat(i) * c1[i % C]),
+        'dx',
+        1e-6,
+      );
+      assert.throws(
+        () =>
+          ours(
+            BATCH_NORM_TRAIN,
+            { x: t(x, shape), mean: t(mean.subarray(1), [C - 1]), invStd: t(invStd), gamma: t(gamma), beta: t(beta) },
+            {},
+          ),
+        /AconBatchNormTrain: expected float32 per-channel inputs of 6 values, got float32 \[5\]/,
+      );
+    });
+
+    test(`TorchBatchNorm's synchronised path gives bit for bit what the composition gives, on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const alone: CrossReplicaReducer = { weight: 0.5, allReduce: (v, scale = 1) => Float64Array.from(v, (q) => q * scale) };
+      const step = () => {
+        const layer = new TorchBatchNorm({ momentum: 0.25 });
+        layer.build([null, ...shape.slice(1)]);
+        layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(mean), tf.tensor1d(invStd)]);
+        const xv = tf.variable(tf.tensor(x, shape));
+        const vars = [xv, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+        const out = withCrossReplicaReducer(alone, () =>
+          tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(
+              () => tf.sum(tf.mul(layer.apply(xv, { training: true }) as tf.Tensor, tf.tensor(dy, shape))) as tf.Scalar,
+              vars,
+            );
+            return [value, ...vars.map((v) => grads[v.name])].map((r) => r.dataSync());
+          }),
+        );
+        const state = layer
+          .getWeights()
+          .slice(2)
+          .map((w) => w.dataSync());
+        xv.dispose();
+        layer.weights.forEach((w) => w.dispose());
+        return [...out, ...state];
+      };
+      assert.ok(hasFusedBatchNormKernels(), 'fused kernels registered');
+      const fused = step();
+      const names = [BATCH_NORM_CENTERED_SQUARES, BATCH_NORM_TRAIN, BATCH_NORM_GRAD_SUMS, BATCH_NORM_GRAD_INPUT];
+      const configs = names.map((n) => tf.getKernel(n, backend)!);
+      names.forEach((n) => tf.unregisterKernel(n, backend));
+      try {
+        assert.ok(!hasFusedBatchNormKernels());
+        const composed = step();
+        ['value', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'].forEach((what, i) =>
+          assert.deepEqual(fused[i], composed[i], `${what} on ${backend}`),
+        );
+      } finally {
+        configs.forEach((k) => tf.registerKernel(k));
+      }
+    });
+  }
 });
 
 /** A small net with BN, depthwise convs (multipliers 1 and 2) and a channel shuffle, trained with SGD. */

@@ -6,13 +6,14 @@
  * backend module loaded later registers its stock kernels over these.
  */
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { batchNormKernels } from './batch_norm_kernels.js';
 import { convKernels } from './conv_kernels.js';
 import { dataKernels } from './data_kernels.js';
 import { mathKernels } from './math_kernels.js';
 import { rememberStock, stockKernel } from './stock.js';
 
 /** Every kernel config registered here, one per kernel and backend. */
-export const trainingKernels: readonly KernelConfig[] = [...convKernels, ...mathKernels, ...dataKernels];
+export const trainingKernels: readonly KernelConfig[] = [...convKernels, ...mathKernels, ...batchNormKernels, ...dataKernels];
 
 /** Registers the training kernels, replacing stock ones. Idempotent. */
 export function registerTrainingKernels(): void {

@@ -28,6 +28,10 @@ export interface SimdKernels {
   sumAxis(x: Ptr, out: Ptr, tmp: Ptr, outer: number, run: number, inner: number, scale: number): void;
   /** See batch_norm.as.ts. */
   batchNorm(x: Ptr, mean: Ptr, a: Ptr, offset: Ptr, out: Ptr, rows: number, C: number): void;
+  centeredSquareSums(x: Ptr, mean: Ptr, out: Ptr, tmp: Ptr, rows: number, C: number): void;
+  batchNormTrainForward(x: Ptr, mean: Ptr, invStd: Ptr, gamma: Ptr, beta: Ptr, y: Ptr, rows: number, C: number): void;
+  batchNormGradSums(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, out: Ptr, tmp: Ptr, rows: number, C: number): void;
+  batchNormGradInput(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, a: Ptr, c0: Ptr, c1: Ptr, dx: Ptr, rows: number, C: number): void;
   /** See binary.as.ts. */
   binary(op: number, a: Ptr, v: Ptr, out: Ptr, outer: number, mid: number, inner: number, vFirst: boolean): void;
   /** See copy.as.ts. */
@@ -50,7 +54,9 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
           memory,
         ),
         ...kernelInstance<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
-        ...kernelInstance<Pick<SimdKernels, 'batchNorm'>>(batchNormWasm, memory),
+        ...kernelInstance<
+          Pick<SimdKernels, 'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormGradSums' | 'batchNormGradInput'>
+        >(batchNormWasm, memory),
         ...kernelInstance<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
         ...kernelInstance<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
       }),
