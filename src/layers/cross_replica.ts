@@ -33,3 +33,12 @@ export function withCrossReplicaReducer<T>(reducer: CrossReplicaReducer | undefi
 export function crossReplicaReducer(): CrossReplicaReducer | undefined {
   return active;
 }
+
+/**
+ * The reducer of a single replica: the all-reduce of its values is the values themselves (scaled).
+ * With it the synchronised path computes ordinary batch norm on one thread.
+ */
+export const singleReplicaReducer: CrossReplicaReducer = {
+  weight: 1,
+  allReduce: (values, scale = 1) => Float64Array.from(values, (v) => v * scale),
+};

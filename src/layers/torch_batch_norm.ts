@@ -17,7 +17,7 @@ import {
   batchNormTrain,
   hasFusedBatchNormKernels,
 } from './batch_norm_kernels.js';
-import { crossReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
+import { crossReplicaReducer, singleReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
 
 export const TORCH_BN_EPS = 1e-5;
 export const TORCH_BN_MOMENTUM = 0.1;
@@ -78,7 +78,8 @@ export function applyScaledTorchBatchNorm(input: ScaledValue, w: TorchBatchNormW
     const y = tf.mul(tf.div(shifted, tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read());
     return { v: tf.add(y, scale ? tf.div(w.beta.read(), scale) : w.beta.read()), scale };
   }
-  const reducer = crossReplicaReducer();
+  // Where the fused kernels exist, one thread takes the closed form too (as one replica of one).
+  const reducer = crossReplicaReducer() ?? (hasFusedBatchNormKernels() ? singleReplicaReducer : undefined);
   if (reducer) return { v: syncBatchNorm(v, scale ? scale.dataSync()[0] : 1, w, opts, reducer) };
   const axes = v.shape.slice(0, -1).map((_, i) => i);
   const n = v.size / v.shape[v.rank - 1];

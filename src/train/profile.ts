@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { withCrossReplicaReducer, type CrossReplicaReducer } from '../layers/cross_replica.js';
+import { singleReplicaReducer, withCrossReplicaReducer } from '../layers/cross_replica.js';
 
 export interface KernelShare {
   kernel: string;
@@ -43,17 +43,14 @@ export interface ProfileOptions {
    * Profile one of this many data-parallel replicas: a shard of ⌈batch / replicas⌉ rows, with
    * batch norm on its synchronised path (`TorchBatchNorm`'s closed form, as in a
    * `DataParallelTrainer` worker) through a reducer that does not wait for the other replicas.
-   * Default 1: the whole batch on one thread, with the unsynchronised batch norm.
+   * Default 1: the whole batch on one thread.
    */
   replicas?: number;
 }
 
-/** A stand-in for the other replicas: the all-reduce of one replica's values is the values themselves. */
-const aloneReducer: CrossReplicaReducer = { weight: 1, allReduce: (values, scale = 1) => Float64Array.from(values, (v) => v * scale) };
-
 /** One training step's loss and gradients, disposed; returns nothing so that nothing leaks. */
 function trainingStep(model: LayersModel, xs: tf.Tensor, ys: tf.Tensor2D, labelSmoothing: number, synchronised: boolean): void {
-  const { value, grads } = withCrossReplicaReducer(synchronised ? aloneReducer : undefined, () =>
+  const { value, grads } = withCrossReplicaReducer(synchronised ? singleReplicaReducer : undefined, () =>
     tf.variableGrads(() => {
       const logits = model.apply(xs, { training: true }) as tf.Tensor;
       const loss = tf.losses.softmaxCrossEntropy(ys, logits, undefined, labelSmoothing) as tf.Scalar;
