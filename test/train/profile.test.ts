@@ -45,6 +45,12 @@ describe('training-step profile', () => {
       (m) => lines.push(m),
     );
     assert.equal(lines.length, 2);
+    const shard: string[] = [];
+    await printStepProfiles(
+      { activations: ['relu'], model: 'shufflenet', repeats: [1, 1, 1], batchSize: 8, labelSmoothing: 0.1, backend: 'cpu', workers: 2 },
+      (m) => shard.push(m),
+    );
+    assert.match(shard[0], /^relu \(shufflenet\): one training step on cpu, batch 4 \(one of 2 synchronised replicas\)/);
     assert.match(lines[0], /^relu \(shufflenet\): one training step on cpu, batch 8/);
     assert.match(lines[1], /^aconC \(shufflenet\): .*\n[\s\S]*AconCGrad/);
   });
