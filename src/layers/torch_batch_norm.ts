@@ -108,6 +108,26 @@ function updateRunningStats(w: TorchBatchNormWeights, mean: tf.Tensor, variance:
   });
 }
 
+/**
+ * `updateRunningStats` on values already read back, in JavaScript: each float32 operation of the
+ * tfjs version is rounded with Math.fround (the double result of one +, × of float32 values rounds
+ * to the float32 result), so the statistics are the same bit for bit, without ~10 small kernels.
+ */
+function updateRunningStatValues(w: TorchBatchNormWeights, mean: Float32Array, variance: Float32Array, n: number, m: number): void {
+  const f = Math.fround;
+  const keep = f(1 - m),
+    take = f(m),
+    takeVar = f((m * n) / (n - 1));
+  const rm = w.runningMean.read().dataSync(),
+    rv = w.runningVar.read().dataSync();
+  const nextMean = Float32Array.from(rm, (r, c) => f(f(r * keep) + f(mean[c] * take)));
+  const nextVar = Float32Array.from(rv, (r, c) => f(f(r * keep) + f(variance[c] * takeVar)));
+  tf.tidy(() => {
+    w.runningMean.write(tf.tensor1d(nextMean));
+    w.runningVar.write(tf.tensor1d(nextVar));
+  });
+}
+
 /** Per-feature sums of `t` over every axis but the last, as float64. */
 function featureSums(t: tf.Tensor): Float64Array {
   const s = tf.tidy(() =>
@@ -156,14 +176,12 @@ function syncBatchNorm(
   squares.dispose();
   const variance = Float32Array.from(sq, (s) => s / count);
   const invStd = Float32Array.from(variance, (s) => 1 / Math.sqrt(s + opts.eps / common ** 2));
-  tf.tidy(() =>
-    updateRunningStats(
-      w,
-      tf.tensor1d(Float32Array.from(trueMean)),
-      tf.tensor1d(Float32Array.from(variance, (s) => s * common ** 2)),
-      count,
-      opts.momentum,
-    ),
+  updateRunningStatValues(
+    w,
+    Float32Array.from(trueMean),
+    Float32Array.from(variance, (s) => s * common ** 2),
+    count,
+    opts.momentum,
   );
 
   const invStdT = tf.tensor1d(invStd);
