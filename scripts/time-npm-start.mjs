@@ -127,6 +127,7 @@ for (let round = 1; round <= rounds; round++) {
       params: r.params,
       flops: r.flops,
       epochs: r.epochs.map(({ trainLoss, trainError, testLoss, testError }) => ({ trainLoss, trainError, testLoss, testError })),
+      layers: r.layers,
     }));
     measured.push({ round, tree: tree.name, commit: tree.commit, loadBefore: load, loadAfter: loadavg()[0], ...b, numbers });
     console.log(
@@ -154,13 +155,14 @@ if (trees.length === 2) {
   const ratios = measured
     .filter((m) => m.tree === 'new')
     .map((m) => measured.find((o) => o.tree === 'old' && o.round === m.round).wall / m.wall);
-  const same = (a, b) => JSON.stringify(a.numbers) === JSON.stringify(b.numbers);
-  const differing = measured.filter((m) => !same(m, measured[0])).map((m) => `round ${m.round} ${m.tree}`);
-  console.log(
-    differing.length
-      ? `losses, errors, params and MACs differ from round 1 ${measured[0].tree} in: ${differing.join(', ')}`
-      : 'losses, errors, params and MACs: identical in every run (bit for bit)',
-  );
+  // Per activation: is every number (losses, errors, params, MACs, learned ACON parameters) the same in every run?
+  for (const { activation } of measured[0].numbers) {
+    const of = (m) => JSON.stringify(m.numbers.find((n) => n.activation === activation));
+    const differing = measured.filter((m) => of(m) !== of(measured[0])).map((m) => `round ${m.round} ${m.tree}`);
+    console.log(
+      `${activation}: ${differing.length ? `numbers differ from round 1 ${measured[0].tree} in ${differing.join(', ')}` : 'identical numbers in every run'}`,
+    );
+  }
   console.log(
     `old / new wall time per round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median walls: old ${s(median(walls('old')))}, new ${s(median(walls('new')))})`,
   );
