@@ -5,9 +5,10 @@
 //
 //   build:wasm     from the start to the last `build-wasm:` line
 //   start          from there to the first training step (node, imports, backend, data, model, workers)
-//   eval           per epoch, from its last step's progress line to its epoch line (evaluation, checkpoint)
-//   between runs   from a run's last epoch line to the next run's first step (probe, model save, results,
-//                  the next trainer and its workers)
+//   eval           per epoch, from its last step's progress line to its epoch line (evaluation)
+//   checkpoints    from an epoch line to the next epoch's first step (the checkpoint, the data order)
+//   between runs   from a run's last epoch line to the next run's first step (checkpoint, probe, model
+//                  save, results.json, the next trainer and its workers)
 //   end            from the last epoch line to the exit (probe, model save, report, table)
 //
 // Usage: node scripts/time-npm-start.mjs [--old ddb4698] [--rounds 2] [--json out.json] [--only old|new]
@@ -71,7 +72,7 @@ function breakdown({ wall, lines }, results) {
   const at = (re) => lines.filter((l) => re.test(l.text)).map((l) => l.t / 1000);
   const lastBuild = Math.max(0, ...at(/^build-wasm:/));
   const steps = results.runs.reduce((s, r) => s + r.epochs.reduce((a, e) => a + e.seconds, 0), 0);
-  const phases = { 'build:wasm': lastBuild, start: 0, eval: 0, 'between runs': 0, end: 0 };
+  const phases = { 'build:wasm': lastBuild, start: 0, eval: 0, checkpoints: 0, 'between runs': 0, end: 0 };
   const perRun = [];
   let previousEnd;
   for (const run of results.runs) {
@@ -86,10 +87,9 @@ function breakdown({ wall, lines }, results) {
     if (previousEnd === undefined) phases.start = firstStep - lastBuild;
     else phases['between runs'] += firstStep - previousEnd;
     const evalSeconds = epochLines.reduce((s, t, e) => s + t - lastSteps[e], 0);
-    // Time between one epoch's line and the next epoch's first step (nothing much: the data order).
     const gaps = run.epochs.slice(1).reduce((s, ep, e) => s + lastSteps[e + 1] - ep.seconds - epochLines[e], 0);
     phases.eval += evalSeconds;
-    phases['between runs'] += gaps;
+    phases.checkpoints += gaps;
     perRun.push({
       activation: run.activation,
       steps: run.epochs.reduce((a, ep) => a + ep.seconds, 0),
