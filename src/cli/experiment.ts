@@ -22,7 +22,8 @@ import {
   type RunRecord,
 } from '../results/schema.js';
 import { currentEnvironment } from '../train/provenance.js';
-import { checkpointConflict, runIdentity, trainRun, type RunData, type RunSettings } from '../train/trainer.js';
+import type { WorkerPool } from '../node/parallel/worker_pool.js';
+import { checkpointConflict, runIdentity, startWorkerPool, trainRun, type RunData, type RunSettings } from '../train/trainer.js';
 import { removeStaleTemporaries, writeFileAtomic } from '../util/atomic_file.js';
 import { formatDuration } from '../util/duration.js';
 import { ensureWritableDir, lockDir } from '../util/output_dir.js';
@@ -75,6 +76,21 @@ export async function runExperiment(cfg: ExperimentConfig, log: (m: string) => v
 
 async function runLocked(cfg: ExperimentConfig, activations: string[], log: (m: string) => void): Promise<ExperimentOutcome> {
   await initNodeBackend({ backend: cfg.backend, log });
+  // One set of worker threads for every run, loading while the data is read and checked.
+  const pool = startWorkerPool(cfg.workers, log);
+  try {
+    return await runWithPool(cfg, activations, pool, log);
+  } finally {
+    await pool.dispose();
+  }
+}
+
+async function runWithPool(
+  cfg: ExperimentConfig,
+  activations: string[],
+  pool: WorkerPool,
+  log: (m: string) => void,
+): Promise<ExperimentOutcome> {
   const data = await loadFashionMnist(cfg.data);
   log(`data: ${data.source.description}: ${data.train.count} train / ${data.test.count} test images`);
   const runData: RunData = {
@@ -138,6 +154,7 @@ async function runLocked(cfg: ExperimentConfig, activations: string[], log: (m: 
         resume: cfg.resume,
         overwrite: cfg.overwrite,
         signal: cfg.signal,
+        pool,
         modelDir: join(cfg.out, 'models', runName(activation, seed)),
         log: (m) => progress.line(`${label} ${m}`),
         onStep: (p) => {

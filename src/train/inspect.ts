@@ -22,7 +22,8 @@ export function inspectActivations(model: tfl.LayersModel, images: tf.Tensor, pe
   const metaInputs = metas.length
     ? tf.tidy(() => {
         const probe = tfl.model({ inputs: model.inputs, outputs: metas.map((l) => l.input as tfl.SymbolicTensor) });
-        const out = probe.predict(images);
+        // One forward pass over all the images (predict's default runs batches of 32).
+        const out = probe.predict(images, { batchSize: images.shape[0] });
         return Array.isArray(out) ? out : [out];
       })
     : [];

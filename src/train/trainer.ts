@@ -8,6 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelTrainer, type Json } from '../node/parallel/index.js';
+import { evaluateBatch, type EvalBatch, type EvalSums, type Predictor } from '../node/parallel/evaluate.js';
+import { isTypeScriptModule, resolveModelSpec } from '../node/parallel/model_spec.js';
+import { WorkerPool } from '../node/parallel/worker_pool.js';
 import { saveModel } from '../node/model_files.js';
 import type { NodeBackendName } from '../node/backend.js';
 import { countMacs } from '../models/flops.js';
@@ -75,9 +78,25 @@ export interface RunOptions {
   modelDir?: string;
   /** Stop after this many epochs in this call (the rest can be resumed); for tests of resume. */
   stopAfterEpochs?: number;
+  /** Worker threads to train with (`startWorkerPool`), kept for the next run; default: the run starts its own. */
+  pool?: WorkerPool;
   onStep?(p: StepProgress): void;
   onEpoch?(r: EpochRecord): void;
   log?(msg: string): void;
+}
+
+/** The factory every replica builds its model with. */
+const MODEL_FACTORY = { module: new URL('../models/factory.js', import.meta.url), exportName: 'createModel' };
+
+/**
+ * The `workers − 1` worker threads of runs with `workers` replicas, spawned now so that they load
+ * while the caller does other work; pass it to each `trainRun` (`RunOptions.pool`), one run after
+ * the other, and `dispose()` it at the end.
+ */
+export function startWorkerPool(workers: number, log?: (msg: string) => void): WorkerPool {
+  const pool = new WorkerPool(log);
+  pool.prestart(workers - 1, isTypeScriptModule(resolveModelSpec(MODEL_FACTORY)));
+  return pool;
 }
 
 const EVAL_BATCH = 500;
@@ -98,28 +117,31 @@ function gather(split: ImageSplit, idx: ArrayLike<number>): { x: tf.Tensor; y: t
   return { x: tf.tensor(xs, [idx.length, ...split.imageShape]), y: tf.tensor1d(ys, 'int32') };
 }
 
-/** Mean cross-entropy (no smoothing) and error of the model in inference mode on the first `limit` images. */
-export function evaluate(
-  model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] },
-  split: ImageSplit,
-  limit = split.count,
-): { loss: number; error: number } {
-  let lossSum = 0,
-    wrong = 0;
-  const n = Math.min(limit, split.count);
+/** The first `limit` images of the split in batches of `EVAL_BATCH` (the last may be smaller). */
+function evalBatches(split: ImageSplit, limit = split.count): EvalBatch[] {
+  const row = split.images.length / split.count,
+    n = Math.min(limit, split.count);
+  const batches: EvalBatch[] = [];
   for (let start = 0; start < n; start += EVAL_BATCH) {
-    const idx = Array.from({ length: Math.min(EVAL_BATCH, n - start) }, (_, k) => start + k);
-    const [l, w] = tf.tidy(() => {
-      const { x, y } = gather(split, idx);
-      const logits = model.predict(x) as tf.Tensor2D;
-      const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits, undefined, 0, tf.Reduction.SUM);
-      const wrong = tf.sum(tf.cast(tf.notEqual(tf.argMax(logits, 1), y), 'float32'));
-      return [ce.dataSync()[0], wrong.dataSync()[0]];
-    });
-    lossSum += l;
-    wrong += w;
+    const end = Math.min(n, start + EVAL_BATCH);
+    batches.push({ x: split.images.slice(start * row, end * row), labels: Int32Array.from(split.labels.subarray(start, end)) });
   }
-  return { loss: lossSum / n, error: wrong / n };
+  return batches;
+}
+
+/** Mean cross-entropy (no smoothing) and error over batches that together hold `n` images, summed in batch order. */
+function meanOf(sums: EvalSums[], n: number): { loss: number; error: number } {
+  const total = sums.reduce((t, s) => ({ lossSum: t.lossSum + s.lossSum, wrong: t.wrong + s.wrong }), { lossSum: 0, wrong: 0 });
+  return { loss: total.lossSum / n, error: total.wrong / n };
+}
+
+/** Mean cross-entropy (no smoothing) and error of the model in inference mode on the first `limit` images. */
+export function evaluate(model: Predictor, split: ImageSplit, limit = split.count): { loss: number; error: number } {
+  const batches = evalBatches(split, limit);
+  return meanOf(
+    batches.map((b) => evaluateBatch(model, split.imageShape, b)),
+    Math.min(limit, split.count),
+  );
 }
 
 /** What identifies a run's numbers: its training settings, activation, seed and data (not the backend or workers). */
@@ -218,11 +240,7 @@ export async function trainRun(settings: RunSettings, data: RunData, opts: RunOp
     ...(settings.repeats ? { repeats: settings.repeats } : {}),
   };
   const trainer = await DataParallelTrainer.create({
-    model: {
-      module: new URL('../models/factory.js', import.meta.url),
-      exportName: 'createModel',
-      options: modelOptions as unknown as Json,
-    },
+    model: { ...MODEL_FACTORY, options: modelOptions as unknown as Json },
     optimizer: {
       type: 'sgd',
       learningRate: settings.learningRate,
@@ -234,6 +252,7 @@ export async function trainRun(settings: RunSettings, data: RunData, opts: RunOp
     workers: settings.workers,
     backend: settings.backend,
     log,
+    pool: opts.pool,
   });
   try {
     const key = runKey(settings, data);
@@ -277,9 +296,12 @@ export async function trainRun(settings: RunSettings, data: RunData, opts: RunOp
       }
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
-      const model = trainer.getModel();
-      const test = evaluate(model, data.test);
-      const train = evaluate(model, data.train, data.test.count);
+      // Both on every replica at once: the test set, and as many training images.
+      const testBatches = evalBatches(data.test),
+        trainBatches = evalBatches(data.train, data.test.count);
+      const sums = await trainer.evaluate([...testBatches, ...trainBatches]);
+      const test = meanOf(sums.slice(0, testBatches.length), data.test.count);
+      const train = meanOf(sums.slice(testBatches.length), Math.min(data.test.count, data.train.count));
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / stepsPerEpoch,

@@ -1,11 +1,14 @@
 /**
- * Messages between the coordinating thread and a replica worker. `init` goes to the worker's event
- * loop and gets one reply (`ok` or `error`); after it the worker serves `step` requests on its step
- * channel (`step_channel.ts`), one reply each. `log` lines may come at any time. All Float32Arrays
+ * Messages between the coordinating thread and a replica worker. The first, `channel`, goes to the
+ * worker's event loop and hands it its step channel (`step_channel.ts`); every request after it goes
+ * over that channel and gets one reply (`ok` or `error`): `init` (build the replica of a trainer;
+ * a worker kept in a `WorkerPool` gets one per trainer), then `step` and `evaluate`. The worker
+ * posts `log` lines at any time. All Float32Arrays
  * are views of SharedArrayBuffers, so posting them shares memory instead of copying it.
  */
 import type { NodeBackendName } from '../backend.js';
 import type { CollectiveBuffers } from './collective.js';
+import type { EvalBatch } from './evaluate.js';
 import type { LossSpec } from './loss.js';
 import type { ResolvedModelSpec } from './model_spec.js';
 import type { WeightLayout } from './replica.js';
@@ -24,7 +27,11 @@ export interface InitRequest {
   buffers: UpdateBuffers;
   /** Shared memory for synchronised batch norm and the step's barriers. */
   collective: CollectiveBuffers;
-  /** The worker's end of its step channel (its port is in the transfer list). */
+}
+
+/** The first message to a worker, and its only one over `postMessage`: its end of the step channel (the port in the transfer list). */
+export interface ChannelRequest {
+  type: 'channel';
   steps: ChannelEnd;
 }
 
@@ -39,6 +46,12 @@ export interface StepRequest {
   n: number;
   sync: ShardSync;
   update: StepUpdate;
+}
+
+/** Evaluate the current weights (inference mode) on each batch; the reply holds an `EvalSums` per batch, in order. */
+export interface EvaluateRequest {
+  type: 'evaluate';
+  batches: EvalBatch[];
 }
 
 /** The step's replicas (indices into the output slots) with their shares n_k/N, and its learning rate. */

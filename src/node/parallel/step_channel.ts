@@ -94,12 +94,17 @@ export class StepChannelClient<Req, Rep> {
   }
 }
 
-/** The worker's end: answers requests in order, forever (the worker is terminated to stop it). */
-export function serveStepChannel<Req, Rep>(end: ChannelEnd, handle: (req: Req) => Rep): never {
+/**
+ * The worker's end: answers requests in order, forever (the worker is terminated to stop it).
+ * A handler that returns a promise (a request that needs the event loop, such as building a
+ * model) is awaited; synchronous replies never leave the loop.
+ */
+export async function serveStepChannel<Req, Rep>(end: ChannelEnd, handle: (req: Req) => Rep | Promise<Rep>): Promise<never> {
   const c = end.counters;
   for (let served = 0; ;) {
     while (Atomics.load(c, REQUESTS) === served) Atomics.wait(c, REQUESTS, served);
-    const reply = handle(take(end.port) as Req);
+    let reply = handle(take(end.port) as Req);
+    if (reply instanceof Promise) reply = await reply;
     end.port.postMessage(reply);
     Atomics.store(c, REPLIES, ++served);
     Atomics.notify(c, REPLIES);

@@ -18,9 +18,11 @@ import {
   SharedMemoryReducer,
   type CollectiveBuffers,
 } from './collective.js';
-import type { ShardSync, StepUpdate } from './protocol.js';
+import { evaluateBatch, type EvalBatch, type EvalSums } from './evaluate.js';
+import type { InitRequest, ShardSync, StepUpdate } from './protocol.js';
 import { checkLearningRate, createSgdState, type SgdSpec, type SgdState } from './sgd.js';
 import { applyUpdateSlice, shardSizes, sliceOf, type UpdateBuffers } from './sharding.js';
+import type { WorkerPool } from './worker_pool.js';
 import { WorkerRunner } from './worker_runner.js';
 
 export interface DataParallelTrainerOptions {
@@ -37,6 +39,11 @@ export interface DataParallelTrainerOptions {
   backend?: NodeBackendName;
   /** Receives backend lines (from workers too, prefixed `[worker k]`). Default: `console.error`. */
   log?: (msg: string) => void;
+  /**
+   * Takes the worker threads from this pool (re-initialised with this model) and gives them back
+   * on `dispose()`, instead of starting and terminating its own.
+   */
+  pool?: WorkerPool;
 }
 
 export interface StepOptions {
@@ -84,6 +91,7 @@ export class DataParallelTrainer {
     private readonly buffers: UpdateBuffers,
     private readonly learningRate: number,
     private readonly collective?: CollectiveBuffers,
+    private readonly pool?: WorkerPool,
   ) {}
 
   /** Builds the model on the calling thread (its initial weights are every replica's), then starts the workers. */
@@ -131,21 +139,20 @@ export class DataParallelTrainer {
     const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 1));
 
     const workerBackend = (NODE_BACKENDS as readonly string[]).includes(backend) ? (backend as NodeBackendName) : undefined;
+    const pool = opts.pool;
     const started = await Promise.allSettled(
-      Array.from({ length: W - 1 }, (_, i) =>
-        WorkerRunner.start(
-          i + 1,
-          { type: 'init', model: spec, loss, backend: workerBackend, replica: i + 1, buffers, collective },
-          isTypeScriptModule(spec),
-          log,
-        ),
-      ),
+      Array.from({ length: W - 1 }, (_, i) => {
+        const init: InitRequest = { type: 'init', model: spec, loss, backend: workerBackend, replica: i + 1, buffers, collective };
+        return pool
+          ? pool.acquire(i + 1, init, isTypeScriptModule(spec), log)
+          : WorkerRunner.start(i + 1, init, isTypeScriptModule(spec), log);
+      }),
     );
     const remotes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     const mismatch = remotes.find((r) => JSON.stringify(r.layout) !== JSON.stringify(replica.layout));
     if (failed || mismatch) {
-      await Promise.all(remotes.map((r) => r.dispose()));
+      await (pool ? pool.release(remotes) : Promise.all(remotes.map((r) => r.dispose())));
       model.dispose();
       if (failed) throw failed.reason;
       throw new Error(
@@ -153,7 +160,7 @@ export class DataParallelTrainer {
           `the calling thread's ${JSON.stringify(replica.layout)}; the factory must build the same architecture every time`,
       );
     }
-    return new DataParallelTrainer(replica, backend, remotes, buffers, lr, collective);
+    return new DataParallelTrainer(replica, backend, remotes, buffers, lr, collective, pool);
   }
 
   /** Number of replicas. */
@@ -174,6 +181,17 @@ export class DataParallelTrainer {
    */
   step(x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): Promise<number> {
     const run = this.queue.then(() => this.runStep(x, y, opts.learningRate));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Evaluates the current weights in inference mode on each batch (one forward pass per batch),
+   * the replicas in parallel: batch b runs on replica b mod W. Resolves to each batch's sums, in
+   * batch order. Runs in turn with `step()` calls; the batches must stay unchanged until it settles.
+   */
+  evaluate(batches: EvalBatch[]): Promise<EvalSums[]> {
+    const run = this.queue.then(() => this.runEvaluation(batches));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -210,12 +228,37 @@ export class DataParallelTrainer {
     return this.replica.model;
   }
 
-  /** Terminates the workers and disposes the model. */
+  /** Terminates the workers (or gives them back to the pool) and disposes the model. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.all(this.remotes.map((r) => r.dispose()));
+    await (this.pool ? this.pool.release(this.remotes) : Promise.all(this.remotes.map((r) => r.dispose())));
     this.replica.model.dispose();
+  }
+
+  private async runEvaluation(batches: EvalBatch[]): Promise<EvalSums[]> {
+    if (this.disposed) throw new Error('acon: DataParallelTrainer used after dispose()');
+    const W = this.workers;
+    const mine = (k: number) => batches.filter((_, b) => b % W === k);
+    const failedRemote = this.remotes.find((r) => r.failed);
+    if (failedRemote) throw failedRemote.failed;
+    const busy = this.remotes.filter((r, i) => {
+      const share = mine(i + 1);
+      if (share.length) r.send({ type: 'evaluate', batches: share });
+      return share.length > 0;
+    });
+    let local: PromiseSettledResult<EvalSums[]>;
+    try {
+      this.replica.load(this.buffers.params, this.buffers.state);
+      local = { status: 'fulfilled', value: mine(0).map((b) => evaluateBatch(this.replica.model, this.replica.inputShape, b)) };
+    } catch (e) {
+      local = { status: 'rejected', reason: e };
+    }
+    const remote = await Promise.allSettled(busy.map((r) => r.receive<EvalSums[]>()));
+    const failure = [...remote, local].find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const shares = [local, ...remote].map((r) => (r as PromiseFulfilledResult<EvalSums[]>).value);
+    return batches.map((_, b) => shares[b % W][Math.floor(b / W)]);
   }
 
   private async runStep(x: tf.Tensor, y: tf.Tensor, learningRate: number | undefined): Promise<number> {

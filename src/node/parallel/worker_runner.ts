@@ -1,11 +1,11 @@
 /**
- * The coordinator's end of one replica worker. `init` is a request/reply over `postMessage`; steps
- * go over the worker's step channel. An error thrown while serving a request rejects that request
+ * The coordinator's end of one replica worker: every request (init, step, evaluate) goes over the
+ * worker's step channel. An error thrown while serving a request rejects that request
  * (the worker stays usable); a crash or exit rejects the pending request and every later one, so a
  * dead worker never leaves a caller waiting.
  */
 import type { Worker } from 'node:worker_threads';
-import type { InitRequest, InitResult, LogLine, Reply, StepRequest } from './protocol.js';
+import type { ChannelRequest, EvaluateRequest, InitRequest, InitResult, LogLine, Reply, StepRequest } from './protocol.js';
 import type { WeightLayout } from './replica.js';
 import { spawnReplicaWorker } from './spawn.js';
 import { createStepChannel, StepChannelClient } from './step_channel.js';
@@ -30,58 +30,62 @@ export class WorkerError extends Error {
 const BLOCKING_WAIT_MS = 100;
 
 export class WorkerRunner {
-  private pendingInit?: { resolve: (value: InitResult) => void; reject: (e: Error) => void };
-  private readonly initialised: Promise<InitResult>;
   /** Set once the worker can no longer serve requests. */
   private failure?: Error;
   private info?: InitResult;
-  private readonly steps: StepChannelClient<StepRequest, Reply<number>>;
+  private readonly steps: StepChannelClient<InitRequest | StepRequest | EvaluateRequest, Reply<unknown>>;
 
   private constructor(
     private readonly index: number,
     private readonly worker: Worker,
-    init: Omit<InitRequest, 'steps'>,
-    log: (msg: string) => void,
+    private log: (msg: string) => void,
   ) {
-    this.initialised = new Promise((resolve, reject) => {
-      this.pendingInit = { resolve, reject };
-    });
     const channel = createStepChannel();
     this.steps = new StepChannelClient(channel.coordinator);
-    worker.on('message', (reply: Reply<InitResult> | LogLine) => {
-      if (reply.type === 'log') return log(`[worker ${index}] ${reply.message}`);
-      const p = this.pendingInit;
-      this.pendingInit = undefined;
-      if (reply.type === 'ok') p?.resolve(reply.value);
-      else p?.reject(new WorkerError(index, reply.message, reply.stack));
-    });
+    worker.on('message', (line: LogLine) => this.log(`[worker ${index}] ${line.message}`));
     worker.on('error', (e: unknown) =>
       this.fail(e instanceof Error ? new WorkerError(index, e.message, e.stack) : new WorkerError(index, String(e))),
     );
     worker.on('messageerror', (e) => this.fail(new WorkerError(index, `unreadable message: ${e.message}`)));
     worker.on('exit', (code) => this.fail(new WorkerError(index, `exited unexpectedly (code ${code})`)));
-    const request: InitRequest = { ...init, steps: channel.worker };
+    const request: ChannelRequest = { type: 'channel', steps: channel.worker };
     worker.postMessage(request, [channel.worker.port]);
+    // Referenced only while a request is pending, so an idle worker does not keep the process alive.
+    worker.unref();
+  }
+
+  /** Spawns worker `index`, which starts loading its code; `init()` builds its replica. */
+  static spawn(index: number, modelIsTypeScript: boolean, log: (msg: string) => void): WorkerRunner {
+    return new WorkerRunner(index, spawnReplicaWorker(modelIsTypeScript), log);
   }
 
   /** Spawns worker `index` and builds its replica; rejects (with the worker terminated) if that fails. */
-  static async start(
-    index: number,
-    init: Omit<InitRequest, 'steps'>,
-    modelIsTypeScript: boolean,
-    log: (msg: string) => void,
-  ): Promise<WorkerRunner> {
-    const worker = spawnReplicaWorker(modelIsTypeScript);
-    const runner = new WorkerRunner(index, worker, init, log);
+  static async start(index: number, init: InitRequest, modelIsTypeScript: boolean, log: (msg: string) => void): Promise<WorkerRunner> {
+    const runner = WorkerRunner.spawn(index, modelIsTypeScript, log);
     try {
-      runner.info = await runner.initialised;
+      await runner.init(init, log);
     } catch (e) {
       await runner.dispose();
       throw e;
     }
-    // Referenced only during a step, so an idle trainer does not keep the process alive.
-    worker.unref();
     return runner;
+  }
+
+  /**
+   * Builds the worker's replica for a trainer (replacing the one it had), with that trainer's
+   * shared memory; its log lines go to `log` from now on.
+   */
+  async init(init: InitRequest, log: (msg: string) => void): Promise<void> {
+    this.log = log;
+    this.info = undefined;
+    this.send(init);
+    // Building takes a while: wait without blocking the calling thread.
+    this.info = await this.receive<InitResult>(0);
+  }
+
+  /** The worker's `threadId`. */
+  get threadId(): number {
+    return this.worker.threadId;
   }
 
   get backend(): string {
@@ -97,24 +101,27 @@ export class WorkerRunner {
     return this.failure;
   }
 
-  /** Starts a step on the worker; `receive()` gets its result. */
-  send(req: StepRequest): void {
+  /** Starts a request on the worker; `receive()` gets its result. */
+  send(req: InitRequest | StepRequest | EvaluateRequest): void {
     if (this.failure) throw this.failure;
     // Referenced until the reply is in, so that the process lives to see the worker exit mid-step.
     this.worker.ref();
     this.steps.send(req);
   }
 
-  /** The shard loss of the step started by `send`, or its error. */
-  async receive(): Promise<number> {
-    let reply: Reply<number>;
+  /**
+   * The result of the request started by `send` (a step's shard loss), or its error; blocks the
+   * calling thread for up to `blockMs` first (a step's reply comes within a few ms of its own shard).
+   */
+  async receive<T = number>(blockMs = BLOCKING_WAIT_MS): Promise<T> {
+    let reply: Reply<unknown>;
     try {
-      reply = this.steps.receiveSync(BLOCKING_WAIT_MS) ?? (await this.steps.receive(() => this.failure));
+      reply = this.steps.receiveSync(blockMs) ?? (await this.steps.receive(() => this.failure));
     } finally {
       this.worker.unref();
     }
     if (reply.type === 'error') throw new WorkerError(this.index, reply.message, reply.stack);
-    return reply.value;
+    return reply.value as T;
   }
 
   async dispose(): Promise<void> {
@@ -125,7 +132,5 @@ export class WorkerRunner {
   private fail(e: Error): void {
     this.failure ??= e;
     this.steps.wake();
-    this.pendingInit?.reject(this.failure);
-    this.pendingInit = undefined;
   }
 }
