@@ -241,10 +241,19 @@ const TWO_M64: f32 = 5.421010862427522e-20;
 
 const SIGN_BIT: i32 = 0x80000000;
 
+/**
+ * Compile-time flags of the specialised loops: `On` or `Off` as a type argument, read with
+ * `isOn<T>()`, so that each instantiation is compiled with its branches resolved (a plain bool
+ * argument of an inlined function stays a runtime test inside the loop after binaryen merges the
+ * instantiations).
+ */
+type On = u16;
+type Off = u8;
+
 /** The smaller gate value m = g(−|z|): σ(−|z|) = e/(1 + e), e = exp(−|z|); or h(−|z|) = max(1/2 − |z|/6, 0). */
 // @ts-ignore: decorator
-@inline function gateSmall(z: v128, hard: bool): v128 {
-  if (hard) {
+@inline function gateSmall<H>(z: v128): v128 {
+  if (sizeof<H>() == 2) {
     return f32x4.pmax(f32x4.sub(f32x4.splat(0.5), f32x4.mul(f32x4.abs(z), f32x4.splat(<f32>(1.0 / 6.0)))), f32x4.splat(0));
   }
   const e = expNonPositive(v128.or(z, i32x4.splat(SIGN_BIT)));
@@ -272,11 +281,17 @@ const SIGN_BIT: i32 = 0x80000000;
 }
 
 /**
- * Rows per tile. Short tiles keep the memory access close to sequential (a tile's channel groups
- * touch its rows' cache lines one after the other); the backward's tiles also bound how many
- * float32 terms a float32 partial sum holds (8) before it goes into the float64 sums.
+ * Rows per tile: about 1 KiB of x, 2 to 16 rows. Small tiles keep the memory access close to
+ * sequential (a tile's channel groups visit its cache lines out of order, which the hardware
+ * prefetchers follow poorly once x no longer fits in the caches: measured 2× slower with 2 KiB
+ * tiles at [256,196,64]); the backward's tiles also bound how many float32 terms a float32 partial
+ * sum holds (≤ 8 per lane and accumulator) before it goes into the float64 sums.
  */
-const TILE_ROWS: i32 = 8;
+// @ts-ignore: decorator
+@inline function tileRows(C: i32): i32 {
+  const r = 256 / C;
+  return r < 2 ? 2 : r > 16 ? 16 : r;
+}
 
 /** One vector by the per-vector path (non-finite values); p1/p2/β vectors or splats at pa, pb, pbet. */
 function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usize, pSplat: bool, bSplat: bool, hard: bool): void {
@@ -288,12 +303,13 @@ function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usi
 
 /** y = x·(p_big − q·m) over rows sharing a β row (all N·S rows when Nb = 1, each sample's S rows when Nb = N). */
 // @ts-ignore: decorator
-@inline function forwardTiled(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
-  N: i32, S: i32, C: i32, Nb: i32, Cb: i32, pSplat: bool, bSplat: bool, hard: bool): void {
+@inline function forwardTiled<P, B, H>(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Nb: i32, Cb: i32): void {
+  const pSplat = sizeof<P>() == 2, bSplat = sizeof<B>() == 2, hard = sizeof<H>() == 2;
   const groups = Nb == 1 ? 1 : N;
   const rowsPer = Nb == 1 ? N * S : S;
   const rowBytes = <usize>C << 2;
-  const T = TILE_ROWS;
+  const T = tileRows(C);
   for (let g = 0; g < groups; g++) {
     const br = beta + ((<usize>g * <usize>Cb) << 2);
     for (let r0 = 0; r0 < rowsPer; r0 += T) {
@@ -316,8 +332,8 @@ function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usi
             forwardVectorSlow(px, py, pa, pb, pbet, pSplat, bSplat, hard);
             forwardVectorSlow(px + rowBytes, py + rowBytes, pa, pb, pbet, pSplat, bSplat, hard);
           } else {
-            v128.store(py, f32x4.mul(x1, bracket(z1, gateSmall(z1, hard), a, axb, pd)));
-            v128.store(py + rowBytes, f32x4.mul(x2, bracket(z2, gateSmall(z2, hard), a, axb, pd)));
+            v128.store(py, f32x4.mul(x1, bracket(z1, gateSmall<H>(z1), a, axb, pd)));
+            v128.store(py + rowBytes, f32x4.mul(x2, bracket(z2, gateSmall<H>(z2), a, axb, pd)));
           }
           px += rowBytes << 1;
           py += rowBytes << 1;
@@ -326,7 +342,7 @@ function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usi
           const x1 = v128.load(px);
           const z1 = f32x4.mul(kc, x1);
           if (notFinite2(z1, z1)) forwardVectorSlow(px, py, pa, pb, pbet, pSplat, bSplat, hard);
-          else v128.store(py, f32x4.mul(x1, bracket(z1, gateSmall(z1, hard), a, axb, pd)));
+          else v128.store(py, f32x4.mul(x1, bracket(z1, gateSmall<H>(z1), a, axb, pd)));
         }
       }
     }
@@ -340,14 +356,14 @@ function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usi
 }
 
 // @ts-ignore: decorator
-@inline function forwardTiledGate(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
-  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Cb: i32, hard: bool): void {
+@inline function forwardTiledGate<H>(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Cb: i32): void {
   if (Cp == 1) {
-    if (Cb == 1) forwardTiled(x, p1, p2, beta, y, N, S, C, Nb, Cb, true, true, hard);
-    else forwardTiled(x, p1, p2, beta, y, N, S, C, Nb, Cb, true, false, hard);
+    if (Cb == 1) forwardTiled<On, On, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
+    else forwardTiled<On, Off, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
   } else {
-    if (Cb == 1) forwardTiled(x, p1, p2, beta, y, N, S, C, Nb, Cb, false, true, hard);
-    else forwardTiled(x, p1, p2, beta, y, N, S, C, Nb, Cb, false, false, hard);
+    if (Cb == 1) forwardTiled<Off, On, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
+    else forwardTiled<Off, Off, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
   }
 }
 
@@ -359,8 +375,8 @@ function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usi
 export function aconCForward(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
   N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32, hard: i32): void {
   if (tiledLayout(N, S, C, Nb, Sb)) {
-    if (hard) forwardTiledGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Cb, true);
-    else forwardTiledGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Cb, false);
+    if (hard) forwardTiledGate<On>(x, p1, p2, beta, y, N, S, C, Cp, Nb, Cb);
+    else forwardTiledGate<Off>(x, p1, p2, beta, y, N, S, C, Cp, Nb, Cb);
   } else if (hard) forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, true);
   else forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, false);
 }
@@ -529,7 +545,7 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
 // k = s + z·g′ and k2 = t − z·g′; the other is 1 − kS):
 //   dx = dy·(p_big − q·kS)
 //   tS = dy·x·kS, tB = dy·x − tS (the terms of dp1 and dp2, by the sign of z), tβ = dy·x·x·g′
-// summed per lane in float32 over a tile's rows (at most 8 terms), then added in float64 to the
+// summed per lane in float32 over a tile (at most 16 rows), then added in float64 to the
 // per-channel sums; dβ = (p1 − p2)²·Σ tβ with (p1 − p2)² in float64. A tile whose float32 sums are
 // not finite (a term that overflowed float32) is summed again in float64 by the per-vector path.
 
@@ -589,8 +605,8 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
 
 /** The slope g′(z) of the gate: m·(1 − m) for σ, 1/6 on |z| < 3 (else 0) for the hard sigmoid. */
 // @ts-ignore: decorator
-@inline function gateSlope(az: v128, m: v128, hard: bool): v128 {
-  if (hard) return v128.and(f32x4.splat(<f32>(1.0 / 6.0)), f32x4.lt(az, f32x4.splat(3)));
+@inline function gateSlope<H>(az: v128, m: v128): v128 {
+  if (sizeof<H>() == 2) return v128.and(f32x4.splat(<f32>(1.0 / 6.0)), f32x4.lt(az, f32x4.splat(3)));
   return f32x4.mul(m, f32x4.sub(f32x4.splat(1), m));
 }
 
@@ -608,18 +624,19 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
  * entry (rows padded to a multiple of 4).
  */
 // @ts-ignore: decorator
-@inline function backwardTiled(x: usize, p1: usize, p2: usize, beta: usize, dy: usize, dx: usize,
-  pd64: usize, a1: usize, a2: usize, ab: usize,
-  N: i32, S: i32, C: i32, Nb: i32, Cb: i32, pSplat: bool, bSplat: bool, hard: bool): void {
+@inline function backwardTiled<P, B, H>(x: usize, p1: usize, p2: usize, beta: usize, dy: usize, dx: usize,
+  pd64: usize, a1: usize, a2: usize, ab: usize, N: i32, S: i32, C: i32, Nb: i32, Cb: i32): void {
+  const pSplat = sizeof<P>() == 2, bSplat = sizeof<B>() == 2, hard = sizeof<H>() == 2;
   const groups = Nb == 1 ? 1 : N;
   const rowsPer = Nb == 1 ? N * S : S;
   const rowBytes = <usize>C << 2;
   const Cb4 = round4(Cb);
+  const T = tileRows(C);
   for (let grp = 0; grp < groups; grp++) {
     const br = beta + ((<usize>grp * <usize>Cb) << 2);
     const abr = ab + (bSplat ? <usize>grp << 3 : (<usize>grp * Cb4) << 3);
-    for (let r0 = 0; r0 < rowsPer; r0 += TILE_ROWS) {
-      const rows = minI32(TILE_ROWS, rowsPer - r0);
+    for (let r0 = 0; r0 < rowsPer; r0 += T) {
+      const rows = minI32(T, rowsPer - r0);
       const base = (<usize>grp * <usize>rowsPer + <usize>r0) * rowBytes;
       for (let c = 0; c < C; c += 4) {
         const o = <usize>c << 2, o8 = <usize>c << 3;
@@ -644,8 +661,8 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
             if (off2 != off) backwardVectorSlow(x + off2, dy + off2, dx + off2, pa, pb, pbet, ppd, s1, s2, sb, pSplat, bSplat, hard);
           } else {
             const az1 = f32x4.abs(z1), az2 = f32x4.abs(z2);
-            const m1 = gateSmall(z1, hard), m2 = gateSmall(z2, hard);
-            const gs1 = gateSlope(az1, m1, hard), gs2 = gateSlope(az2, m2, hard);
+            const m1 = gateSmall<H>(z1), m2 = gateSmall<H>(z2);
+            const gs1 = gateSlope<H>(az1, m1), gs2 = gateSlope<H>(az2, m2);
             const k1 = f32x4.sub(m1, f32x4.mul(az1, gs1)), k2 = f32x4.sub(m2, f32x4.mul(az2, gs2));
             v128.store(dx + off, f32x4.mul(g1, bracket(z1, k1, a, axb, pd)));
             v128.store(dx + off2, f32x4.mul(g2, bracket(z2, k2, a, axb, pd)));
@@ -689,14 +706,14 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
 }
 
 // @ts-ignore: decorator
-@inline function backwardTiledGate(x: usize, p1: usize, p2: usize, beta: usize, dy: usize, dx: usize,
-  pd: usize, a1: usize, a2: usize, ab: usize, N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Cb: i32, hard: bool): void {
+@inline function backwardTiledGate<H>(x: usize, p1: usize, p2: usize, beta: usize, dy: usize, dx: usize,
+  pd: usize, a1: usize, a2: usize, ab: usize, N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Cb: i32): void {
   if (Cp == 1) {
-    if (Cb == 1) backwardTiled(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb, true, true, hard);
-    else backwardTiled(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb, true, false, hard);
+    if (Cb == 1) backwardTiled<On, On, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
+    else backwardTiled<On, Off, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
   } else {
-    if (Cb == 1) backwardTiled(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb, false, true, hard);
-    else backwardTiled(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb, false, false, hard);
+    if (Cb == 1) backwardTiled<Off, On, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
+    else backwardTiled<Off, Off, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
   }
 }
 
@@ -721,8 +738,8 @@ export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: u
   const bAcc = !bSplat && nb > 0;
   // The tiled path always sums dβ in scratch (its β rows repeat: ≥ 8 rows share each).
   if (tiledLayout(N, S, C, Nb, Sb)) {
-    if (hard) backwardTiledGate(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Cp, Nb, Cb, true);
-    else backwardTiledGate(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Cp, Nb, Cb, false);
+    if (hard) backwardTiledGate<On>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Cp, Nb, Cb);
+    else backwardTiledGate<Off>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Cp, Nb, Cb);
   } else if (hard) backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, true);
   else backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, false);
 
