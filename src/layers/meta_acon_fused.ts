@@ -111,8 +111,14 @@ function batchNorm(h: Float64Array, N: number, F: number, w: TorchBatchNormWeigh
     const m = opts.momentum;
     const rm = w.runningMean.read().dataSync() as Float32Array,
       rv = w.runningVar.read().dataSync() as Float32Array;
-    w.runningMean.write(tf.tensor1d(Float32Array.from(rm, (r, f) => (1 - m) * r + m * mean[f])));
-    w.runningVar.write(tf.tensor1d(Float32Array.from(rv, (r, f) => (1 - m) * r + (m * variance[f] * N) / (N - 1))));
+    const newMean = new Float32Array(F),
+      newVar = new Float32Array(F);
+    for (let f = 0; f < F; f++) {
+      newMean[f] = (1 - m) * rm[f] + m * mean[f];
+      newVar[f] = (1 - m) * rv[f] + (m * variance[f] * N) / (N - 1);
+    }
+    w.runningMean.write(tf.tensor1d(newMean));
+    w.runningVar.write(tf.tensor1d(newVar));
   } else {
     mean.set(w.runningMean.read().dataSync());
     variance.set(w.runningVar.read().dataSync());
@@ -163,7 +169,7 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
   const pooledT = tf.tidy(() => tf.mean(tf.reshape(x, shape3), 1));
   const pooled = Float64Array.from(pooledT.dataSync());
   pooledT.dispose();
-  if (!pooled.every(Number.isFinite)) return undefined;
+  for (let i = 0; i < pooled.length; i++) if (!Number.isFinite(pooled[i])) return undefined;
   const H = w.affine[0].kernel.shape[1] as number;
   const kernels = w.affine.map((a) => a.kernel.read().dataSync() as Float32Array);
   const inputs = [
@@ -181,8 +187,9 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
     const bn1 = w.norms.length ? batchNorm(h1, N, H, w.norms[0], opts) : undefined;
     const h2 = affine(h1, N, H, kernels[1], w.affine[1].bias.read().dataSync() as Float32Array, C);
     const bn2 = w.norms.length ? batchNorm(h2, N, C, w.norms[1], opts) : undefined;
-    const beta64 = h2.map((u) => 1 / (1 + Math.exp(-u)));
-    const beta = Float32Array.from(beta64);
+    const beta64 = new Float64Array(N * C),
+      beta = new Float32Array(N * C);
+    for (let i = 0; i < N * C; i++) beta[i] = beta64[i] = 1 / (1 + Math.exp(-h2[i]));
     save([xt, p1, p2]);
     const betaT = tf.tensor3d(beta, [N, 1, C]);
     const y3 = tf.engine().runKernel(ACON_C, { x: tf.reshape(xt, shape3), p1, p2, beta: betaT }, { gate: opts.gate }) as tf.Tensor;
@@ -199,15 +206,15 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
       ) as tf.Tensor[];
       const dbeta = dbetaT.dataSync();
       // The generator, backward: σ, bn2, fc2, bn1, fc1, then the mean.
-      const d2 = Float64Array.from(dbeta, (g, i) => g * beta64[i] * (1 - beta64[i]));
+      const d2 = new Float64Array(N * C);
+      for (let i = 0; i < N * C; i++) d2[i] = dbeta[i] * beta64[i] * (1 - beta64[i]);
       const n2 = bn2 && batchNormBackward(bn2, N, C, d2);
       const fc2 = affineBackward(h1, N, H, kernels[1], C, d2);
       const n1 = bn1 && batchNormBackward(bn1, N, H, fc2.din);
       const fc1 = affineBackward(pooled, N, C, kernels[0], H, fc2.din);
-      const meanGrad = tf.tensor3d(
-        Float32Array.from(fc1.din, (g) => g / S),
-        [N, 1, C],
-      );
+      const dpooled = new Float32Array(N * C);
+      for (let i = 0; i < N * C; i++) dpooled[i] = fc1.din[i] / S;
+      const meanGrad = tf.tensor3d(dpooled, [N, 1, C]);
       const dx = tf.reshape(tf.add(dx3, meanGrad), x.shape);
       tf.dispose([betaB, dx3, dbetaT, meanGrad]);
       const grads = [dx, dp1, dp2, tf.tensor2d(fc1.dk, [C, H]), tf.tensor1d(fc1.db), tf.tensor2d(fc2.dk, [H, C]), tf.tensor1d(fc2.db)];
