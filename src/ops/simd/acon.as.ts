@@ -4,8 +4,8 @@
  * byte offset into it, and the module has no data of its own. Layout and formulas:
  * `src/ops/acon/kernel_names.ts`; reference implementation: `src/ops/acon/cpu.ts`.
  *
- * Per element, with z = (β·(p1 − p2))·x, e = exp(−|z|) (exactly 0 once it would leave the normal
- * range), s = σ(z), t = σ(−z), g′ = s·t (or, for the hard gate, s = h(z), t = h(−z), g′ = h′(z)):
+ * Per element, with z = (β·(p1 − p2))·x, e = exp(−|z|) (into the subnormals, 0 below 2^−150),
+ * s = σ(z), t = σ(−z), g′ = s·t (or, for the hard gate, s = h(z), t = h(−z), g′ = h′(z)):
  *   y  = x·(p1·s + p2·t)
  *   k  = s + z·g′,  k2 = t − z·g′   (z·g′ := 0 when g′ = 0)
  *   dx = dy·(p1·k + p2·k2)
@@ -13,9 +13,10 @@
  * Non-finite inputs (kernel_names.ts): a vector with a NaN input, an infinite x or dy, or a 0·∞
  * in z takes a slow path that sets NaN-input lanes to NaN and the remaining NaN products (exact
  * zero times infinity) to their limit 0; finite vectors never pay for it.
- * Channels run 4 at a time (f32x4; a partial vector for the last C % 4 channels). The parameter
- * gradient terms are formed and summed in float64 from the float32 factors, so they neither
- * overflow nor lose accuracy before the final rounding to float32.
+ * Two paths: the tiled fast paths ("tiled fast paths" below: β constant over S, C % 4 = 0; the
+ * layouts of AconC, Meta-ACON and ACON-A/B layers), and the general per-vector path for every
+ * other layout (4 channels at a time, a partial vector for the last C % 4 channels), which forms
+ * and sums the parameter-gradient terms in float64.
  */
 
 // ---- exp(w), w ≤ 0. Range reduction as in Cephes expf: w = n·ln2 + r, |r| ≤ ln2/2, ln2 split in
@@ -721,7 +722,9 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
  * Gradients of ACON-C: dx [N,S,C], dp1/dp2 [Cp] and dβ [Nb,Sb,Cb] (same layout as the inputs),
  * parameter gradients summed over their broadcast axes. `scratch` points to
  * aconCBackwardScratchBytes(...) bytes, 16-byte aligned, that the call may overwrite. `hard` ≠ 0
- * selects the hard-sigmoid gate.
+ * selects the hard-sigmoid gate. dx must not alias x or dy (a tile whose float32 sums overflow is
+ * read again). A call may cover any whole rows of x (pointers offset by rows, N·S rows given; with
+ * β per sample, whole samples) and writes its own dp1, dp2, dβ.
  */
 export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
   dx: usize, dp1: usize, dp2: usize, dbeta: usize, scratch: usize,
