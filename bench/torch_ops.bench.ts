@@ -72,6 +72,15 @@ async function ours(shape: number[], iters: number): Promise<Timed> {
       return [y, ...grads];
     }, iters);
   }
+  // Meta-ACON's share that is the fused kernels: AconC + AconCGrad with a per-sample β [N,1,C].
+  const metaBeta = tf.randomUniform([N, 1, C], 0, 1, 'float32', 5);
+  out['MetaAconC/sigmoid/kernels forward+backward'] = timeBoth(() => {
+    const x3 = tf.reshape(x, [N, -1, C]);
+    const y = tf.engine().runKernel(ACON_C, { x: x3, p1, p2, beta: metaBeta }) as tf.Tensor;
+    const grads = tf.engine().runKernel(ACON_C_GRAD, { x: x3, p1, p2, beta: metaBeta, dy: tf.reshape(dy, [N, -1, C]) }) as tf.Tensor[];
+    return [y, ...grads];
+  }, iters);
+  metaBeta.dispose();
   const layer = new MetaAconC({ r: 16 });
   tf.dispose(layer.apply(x) as tf.Tensor);
   const xv = tf.variable(x);
@@ -79,6 +88,13 @@ async function ours(shape: number[], iters: number): Promise<Timed> {
   out['MetaAconC/sigmoid/forward+backward'] = timeBoth(() => {
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv, { training: true }) as tf.Tensor, dy)));
     return [value, ...Object.values(grads)];
+  }, iters);
+  // The same gradients with dy handed to the backward, as PyTorch's module(x).backward(dy) does
+  // (the case above also runs the loss y·dy, its sum and their gradients: four x-sized ops).
+  const metaVars = [xv, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+  out['MetaAconC/sigmoid/forward+backward (dy given)'] = timeBoth(() => {
+    const { value, grads } = tf.engine().gradients(() => layer.apply(xv, { training: true }) as tf.Tensor, metaVars, dy);
+    return [value, ...grads];
   }, iters);
   tf.dispose([x, dy, p1, p2, beta, xv]);
   layer.dispose();
@@ -148,7 +164,7 @@ const suite: BenchSuite = {
         const mineCpu = oursRounds.map((round) => round[si][key].cpuMs);
         const extra: Record<string, unknown> = { gate, roundsMs: mine.map((v) => +v.toFixed(2)), cpuMs: +median(mineCpu).toFixed(2) };
         if (!skipped) {
-          const twinCase = kase.replace('kernels ', '');
+          const twinCase = kase.replace('kernels ', '').replace(' (dy given)', '');
           for (const threads of [1, 2]) {
             const theirs = torchMs(threads, module, twinCase);
             const ratios = theirs.map((t, i) => t / mine[i]);

@@ -37,6 +37,7 @@ import {
   type InitializerLike,
 } from './initializers.js';
 import { crossReplicaReducer } from './cross_replica.js';
+import { fusedChannelMetaAconC, fusedMetaAconAvailable } from './meta_acon_fused.js';
 import {
   applyScaledTorchBatchNorm,
   batchNormArgs,
@@ -213,21 +214,12 @@ export class MetaAconC extends tfl.layers.Layer {
    * variance on the way; with |input| ≤ 1 the scale is 1 and the arithmetic is the plain one.
    */
   generateBeta(x: tf.Tensor, training: boolean): tf.Tensor {
-    const where = `MetaAconC '${this.name}'`;
-    const bnOpts = { training, eps: this.epsilon, momentum: this.momentum, where, remedy: "normalization: 'none'" };
+    const bnOpts = this.batchNormOptions(training);
     const N = x.shape[0],
       C = x.shape[x.rank - 1];
     const spatialAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
     const ones = new Array<number>(x.rank - 2).fill(1);
-    if (training && this.norms.length && !crossReplicaReducer()) {
-      // Before the first op, so that a failing call inside tf.variableGrads leaves no tensors behind.
-      const bnInput = this.granularity === 'pixel' ? x.shape : [N, this.granularity === 'channel' ? this.hiddenUnits(C) : 1];
-      checkBatchNormCount(
-        bnInput.slice(0, -1).reduce((a, b) => a * b, 1),
-        bnInput,
-        bnOpts,
-      );
-    }
+    this.checkTrainingBatch(x, training);
     const norm = (h: ScaledValue, k: number) => (this.norms[k] ? applyScaledTorchBatchNorm(h, this.norms[k], bnOpts) : h);
     const affine = (h: ScaledValue, kernel: tf.Tensor, bias: tf.Tensor, product: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => ({
       v: tf.add(product(h.v, kernel), h.scale ? tf.div(bias, h.scale) : bias),
@@ -247,9 +239,35 @@ export class MetaAconC extends tfl.layers.Layer {
     return tf.reshape(tf.sigmoid(unscaled(h)), this.granularity === 'channel' ? [N, ...ones, C] : [N, ...ones, 1]);
   }
 
+  private batchNormOptions(training: boolean) {
+    return { training, eps: this.epsilon, momentum: this.momentum, where: `MetaAconC '${this.name}'`, remedy: "normalization: 'none'" };
+  }
+
+  /** PyTorch's error for training-mode BN over one value per feature, before the first op (so a failing call inside tf.variableGrads leaves no tensors behind). */
+  private checkTrainingBatch(x: tf.Tensor, training: boolean): void {
+    if (!training || !this.norms.length || crossReplicaReducer()) return;
+    const N = x.shape[0],
+      C = x.shape[x.rank - 1];
+    const bnInput = this.granularity === 'pixel' ? x.shape : [N, this.granularity === 'channel' ? this.hiddenUnits(C) : 1];
+    checkBatchNormCount(
+      bnInput.slice(0, -1).reduce((a, b) => a * b, 1),
+      bnInput,
+      this.batchNormOptions(training),
+    );
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     const x = single('MetaAconC', inputs);
-    return tf.tidy(() => aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, kwargs.training === true), { gate: this.gate }));
+    const training = kwargs.training === true;
+    return tf.tidy(() => {
+      if (this.granularity === 'channel' && fusedMetaAconAvailable()) {
+        this.checkTrainingBatch(x, training);
+        const opts = { training, eps: this.epsilon, momentum: this.momentum, gate: this.gate };
+        const y = fusedChannelMetaAconC(x, { p1: this.p1, p2: this.p2, affine: this.affine, norms: this.norms }, opts);
+        if (y) return y;
+      }
+      return aconC(x, this.p1.read(), this.p2.read(), this.generateBeta(x, training), { gate: this.gate });
+    });
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {

@@ -283,6 +283,70 @@ describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
   });
 });
 
+describe('AconC wasm SIMD kernels: the tiled paths (β constant over S, C % 4 = 0)', () => {
+  /** Layouts that take the tiled paths when N·S (β shared over N) or S (β per sample) is ≥ 8. */
+  const TILED = {
+    'per channel [1,1,C]': (N: number, C: number) => [1, 1, C],
+    'per sample-channel [N,1,C]': (N: number, C: number) => [N, 1, C],
+    'per sample [N,1,1]': (N: number, C: number) => [N, 1, 1],
+    'shared [1,1,1]': (N: number, C: number) => [1, 1, 1],
+  } as const;
+
+  it('both gates, Cp ∈ {1, C}, C ∈ {4, 8, 24, 32, 64, 132}, tiles of odd and even row counts', async () => {
+    let seed = 900;
+    for (const gate of ['sigmoid', 'hardSigmoid'] as const)
+      for (const C of [4, 8, 24, 32, 64, 132])
+        for (const Cp of [1, C])
+          for (const [name, shapeOf] of Object.entries(TILED)) {
+            const N = 3,
+              S = C === 132 ? 9 : 37;
+            const k = randomCase(`${gate} C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, C), seed++);
+            await compare({ ...k, gate });
+          }
+  });
+
+  it('vectors with extreme finite values inside a tile, and a tile whose float32 sums overflow', async () => {
+    // x = ±3e38 (z overflows: the per-vector path), dy·x = 1e60 (a float32 term overflows: the
+    // tile is summed again in float64; the true dp1, dp2 are finite only in float64 and round to ±Inf).
+    let seed = 950;
+    for (const gate of ['sigmoid', 'hardSigmoid'] as const)
+      for (const [name, shapeOf] of Object.entries(TILED)) {
+        const N = 2,
+          S = 20,
+          C = 8;
+        const k = randomCase(`${gate} extremes in tiles β ${name}`, N, S, C, C, shapeOf(N, C), seed++);
+        k.x[3 * C + 1] = 3e38;
+        k.x[7 * C + 6] = -3e38;
+        k.x[12 * C + 2] = 1e30;
+        k.dy[12 * C + 2] = 1e-25;
+        k.x[25 * C + 5] = 1e20;
+        k.dy[25 * C + 5] = 1e19;
+        await compare({ ...k, gate });
+      }
+  });
+
+  it('NaN and ±∞ inside a tile reach exactly the outputs they enter; the finite rest is unchanged', async () => {
+    const N = 1,
+      S = 16,
+      C = 8;
+    for (const gate of ['sigmoid', 'hardSigmoid'] as const) {
+      const k = randomCase(`${gate} non-finite in a tile`, N, S, C, C, [1, 1, C], 990);
+      k.x[5 * C + 1] = NaN;
+      k.x[9 * C + 2] = Infinity;
+      k.x[10 * C + 2] = -Infinity;
+      k.dy[14 * C + 3] = NaN;
+      const [want, got] = [await runOn('cpu', k), await runOn('wasm', k)];
+      for (const key of ['y', 'dx', 'dp1', 'dp2', 'db'] as const)
+        want[key].forEach((w, i) => {
+          const g = got[key][i];
+          const ok = Number.isFinite(w) ? Math.abs(g - w) <= 1e-5 * (1 + Math.abs(w)) : Object.is(g, w);
+          assert.ok(ok, `${gate} ${key}[${i}]: got ${g}, expected ${w}`);
+        });
+      assert.ok(Number.isNaN(got.y[5 * C + 1]) && Number.isNaN(got.dp1[1]) && Number.isNaN(got.dp2[3]), `${gate}: NaN reaches its outputs`);
+    }
+  });
+});
+
 describe('AconC wasm SIMD kernels on extreme inputs', () => {
   const XS = [3e38, -3e38, 1e30, -1e30, 0, 1e-30, -1e-30, 1e-45, 1, -1, 87.5, -88, 20, -20];
   const BETAS = [0, 1, -1, -5, 1e30, -1e30, 3e38, 1e-20];

@@ -4,8 +4,8 @@
  * byte offset into it, and the module has no data of its own. Layout and formulas:
  * `src/ops/acon/kernel_names.ts`; reference implementation: `src/ops/acon/cpu.ts`.
  *
- * Per element, with z = (β·(p1 − p2))·x, e = exp(−|z|) (exactly 0 once it would leave the normal
- * range), s = σ(z), t = σ(−z), g′ = s·t (or, for the hard gate, s = h(z), t = h(−z), g′ = h′(z)):
+ * Per element, with z = (β·(p1 − p2))·x, e = exp(−|z|) (into the subnormals, 0 below 2^−150),
+ * s = σ(z), t = σ(−z), g′ = s·t (or, for the hard gate, s = h(z), t = h(−z), g′ = h′(z)):
  *   y  = x·(p1·s + p2·t)
  *   k  = s + z·g′,  k2 = t − z·g′   (z·g′ := 0 when g′ = 0)
  *   dx = dy·(p1·k + p2·k2)
@@ -13,9 +13,10 @@
  * Non-finite inputs (kernel_names.ts): a vector with a NaN input, an infinite x or dy, or a 0·∞
  * in z takes a slow path that sets NaN-input lanes to NaN and the remaining NaN products (exact
  * zero times infinity) to their limit 0; finite vectors never pay for it.
- * Channels run 4 at a time (f32x4; a partial vector for the last C % 4 channels). The parameter
- * gradient terms are formed and summed in float64 from the float32 factors, so they neither
- * overflow nor lose accuracy before the final rounding to float32.
+ * Two paths: the tiled fast paths ("tiled fast paths" below: β constant over S, C % 4 = 0; the
+ * layouts of AconC, Meta-ACON and ACON-A/B layers), and the general per-vector path for every
+ * other layout (4 channels at a time, a partial vector for the last C % 4 channels), which forms
+ * and sums the parameter-gradient terms in float64.
  */
 
 // ---- exp(w), w ≤ 0. Range reduction as in Cephes expf: w = n·ln2 + r, |r| ≤ ln2/2, ln2 split in
@@ -33,25 +34,24 @@ const Q2: f32 = 0.041668456;
 const Q3: f32 = 0.00836941414;
 const Q4: f32 = 0.0013813111;
 /**
- * 1.5·2^23 + 127: adding it to |v| < 2^22 rounds v to an integer n (to nearest, ties even) held in
- * the low mantissa bits as n + 127, so (bits << 23) is 2^n for −126 ≤ n ≤ 127.
+ * 1.5·2^23 + 191: adding it to |v| < 2^22 rounds v to an integer n (to nearest, ties even) held in
+ * the low mantissa bits as n + 191, so (bits << 23) is 2^(n+64) for −190 ≤ n ≤ 63.
  */
-const ROUND_BIAS: f32 = 12583039.0;
-/** ln(2^−126): below it exp(w) is subnormal. */
-const EXP_NORMAL_MIN: f32 = -87.33654;
-/** Below ln(2^−150) exp(w) rounds to 0. */
-const EXP_MIN: f32 = -103.972076;
+const ROUND_BIAS: f32 = 12583103.0;
+/** Arguments are clamped to it: exp(−104) < 2^−150 rounds to 0, as exp(w) does for every w below it. */
+const EXP_CLAMP: f32 = -104.0;
 /** 2^−64. */
 const TWO_M64: f32 = 5.421010862427522e-20;
 
-/** exp(w) lane-wise for w ≤ 0 (including −Inf). */
+/**
+ * exp(w) lane-wise for w ≤ 0 (including −Inf). e^r·2^(n+64) is a normal float32 for every
+ * w ≥ EXP_CLAMP, so the final ·2^−64 is exact on the normal range and rounds once below it.
+ */
 // @ts-ignore: decorator
-@inline function expNonPositive(w: v128): v128 {
+@inline function expNonPositive(w0: v128): v128 {
+  const w = f32x4.pmax(w0, f32x4.splat(EXP_CLAMP));
   const biased = f32x4.add(f32x4.mul(w, f32x4.splat(LOG2E)), f32x4.splat(ROUND_BIAS));
   const n = f32x4.sub(biased, f32x4.splat(ROUND_BIAS));
-  const sub = f32x4.lt(w, f32x4.splat(EXP_NORMAL_MIN));
-  // Subnormal results: 2^(n+64) now, 2^−64 at the end.
-  const pow2 = i32x4.shl(f32x4.add(biased, v128.and(f32x4.splat(64), sub)), 23);
   let r = f32x4.sub(w, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO_NEG)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(Q4), r), f32x4.splat(Q3));
@@ -59,9 +59,7 @@ const TWO_M64: f32 = 5.421010862427522e-20;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q0));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const e = f32x4.mul(f32x4.mul(p, pow2), v128.bitselect(f32x4.splat(TWO_M64), f32x4.splat(1), sub));
-  // Lanes below EXP_MIN (n < −150, or garbage from w = −Inf) are cleared.
-  return v128.and(e, f32x4.ge(w, f32x4.splat(EXP_MIN)));
+  return f32x4.mul(f32x4.mul(p, i32x4.shl(biased, 23)), f32x4.splat(TWO_M64));
 }
 
 /** Lanes where v is not NaN (all ones) or NaN (zero). */
@@ -111,7 +109,7 @@ const TWO_M64: f32 = 5.421010862427522e-20;
 @inline function hardGate(z: v128, positive: bool): v128 {
   const u = f32x4.mul(z, f32x4.splat(<f32>(1.0 / 6.0)));
   const v = positive ? f32x4.add(f32x4.splat(0.5), u) : f32x4.sub(f32x4.splat(0.5), u);
-  return f32x4.min(f32x4.max(v, f32x4.splat(0)), f32x4.splat(1));
+  return f32x4.pmin(f32x4.pmax(v, f32x4.splat(0)), f32x4.splat(1));
 }
 
 /** h′(z) = 1/6 on −3 < z < 3, 0 elsewhere (0 at the kinks, as PyTorch's hardsigmoid_backward). */
@@ -229,6 +227,147 @@ const TWO_M64: f32 = 5.421010862427522e-20;
   }
 }
 
+
+// ---------------------------------------------------------------- tiled fast paths
+//
+// For the common layouts (β constant over the spatial axis: Sb = 1; C % 4 = 0) the rows that share
+// one β row run in tiles of T rows: each group of 4 channels loads its constants once per tile and
+// runs down the tile's rows two at a time (two independent vectors per step), while the tile stays
+// in L1. With m = g(−|z|) (the smaller gate value; σ(−|z|) = e/(1 + e), one division) and
+// p_big = p1 where z ≥ 0, p2 where z < 0, q = p_big − p_small (= ±(p1 − p2)):
+//   y = x·(p_big − q·m)
+// exactly x·(p1·s + p2·t) in real arithmetic, equal to p_big·x once m = 0 (saturation), and its
+// bracket bounded by max(|p1|, |p2|) as before. A pair of vectors whose z or dy is not finite (a
+// NaN or infinite input, or a z that overflowed) takes the per-vector path above instead.
+
+const SIGN_BIT: i32 = 0x80000000;
+
+/**
+ * Compile-time flags of the specialised loops: `On` or `Off` as a type argument, read with
+ * `isOn<T>()`, so that each instantiation is compiled with its branches resolved (a plain bool
+ * argument of an inlined function stays a runtime test inside the loop after binaryen merges the
+ * instantiations).
+ */
+type On = u16;
+type Off = u8;
+
+/** The smaller gate value m = g(−|z|): σ(−|z|) = e/(1 + e), e = exp(−|z|); or h(−|z|) = max(1/2 − |z|/6, 0). */
+// @ts-ignore: decorator
+@inline function gateSmall<H>(z: v128): v128 {
+  if (sizeof<H>() == 2) {
+    return f32x4.pmax(f32x4.sub(f32x4.splat(0.5), f32x4.mul(f32x4.abs(z), f32x4.splat(<f32>(1.0 / 6.0)))), f32x4.splat(0));
+  }
+  const e = expNonPositive(v128.or(z, i32x4.splat(SIGN_BIT)));
+  return f32x4.div(e, f32x4.add(f32x4.splat(1), e));
+}
+
+/** p_big − q·v, with p_big = p1 (z ≥ 0) or p2 (z < 0) and q = p_big − p_small; axb = p1 ^ p2 bitwise, pd = p1 − p2. */
+// @ts-ignore: decorator
+@inline function bracket(z: v128, v: v128, a: v128, axb: v128, pd: v128): v128 {
+  const big = v128.xor(a, v128.and(i32x4.shr_s(z, 31), axb));
+  const q = v128.xor(pd, v128.and(z, i32x4.splat(SIGN_BIT)));
+  return f32x4.sub(big, f32x4.mul(q, v));
+}
+
+/** Whether some lane of u or v is not finite (NaN or ±∞; also when u + v overflows, which only costs the slow path). */
+// @ts-ignore: decorator
+@inline function notFinite2(u: v128, v: v128): bool {
+  const t = f32x4.mul(f32x4.add(u, v), f32x4.splat(0));
+  return v128.any_true(f32x4.ne(t, t));
+}
+
+// @ts-ignore: decorator
+@inline function minI32(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+/**
+ * Rows per tile: about 1 KiB of x, 2 to 16 rows. Small tiles keep the memory access close to
+ * sequential (a tile's channel groups visit its cache lines out of order, which the hardware
+ * prefetchers follow poorly once x no longer fits in the caches: measured 2× slower with 2 KiB
+ * tiles at [256,196,64]); the backward's tiles also bound how many float32 terms a float32 partial
+ * sum holds (≤ 8 per lane and accumulator) before it goes into the float64 sums.
+ */
+// @ts-ignore: decorator
+@inline function tileRows(C: i32): i32 {
+  const r = 256 / C;
+  return r < 2 ? 2 : r > 16 ? 16 : r;
+}
+
+/** One vector by the per-vector path (non-finite values); p1/p2/β vectors or splats at pa, pb, pbet. */
+function forwardVectorSlow(px: usize, py: usize, pa: usize, pb: usize, pbet: usize, pSplat: bool, bSplat: bool, hard: bool): void {
+  const a = pSplat ? splatF32(pa) : v128.load(pa);
+  const b = pSplat ? splatF32(pb) : v128.load(pb);
+  const bet = bSplat ? splatF32(pbet) : v128.load(pbet);
+  v128.store(py, hard ? aconY(v128.load(px), a, b, bet, true) : aconY(v128.load(px), a, b, bet, false));
+}
+
+/** y = x·(p_big − q·m) over rows sharing a β row (all N·S rows when Nb = 1, each sample's S rows when Nb = N). */
+// @ts-ignore: decorator
+@inline function forwardTiled<P, B, H>(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Nb: i32, Cb: i32): void {
+  const pSplat = sizeof<P>() == 2, bSplat = sizeof<B>() == 2, hard = sizeof<H>() == 2;
+  const groups = Nb == 1 ? 1 : N;
+  const rowsPer = Nb == 1 ? N * S : S;
+  const rowBytes = <usize>C << 2;
+  const T = tileRows(C);
+  for (let g = 0; g < groups; g++) {
+    const br = beta + ((<usize>g * <usize>Cb) << 2);
+    for (let r0 = 0; r0 < rowsPer; r0 += T) {
+      const rows = minI32(T, rowsPer - r0);
+      const base = (<usize>g * <usize>rowsPer + <usize>r0) * rowBytes;
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>c << 2;
+        const pa = pSplat ? p1 : p1 + o, pb = pSplat ? p2 : p2 + o, pbet = bSplat ? br : br + o;
+        const a = pSplat ? splatF32(pa) : v128.load(pa);
+        const b = pSplat ? splatF32(pb) : v128.load(pb);
+        const bet = bSplat ? splatF32(pbet) : v128.load(pbet);
+        const pd = f32x4.sub(a, b), axb = v128.xor(a, b);
+        const kc = f32x4.mul(bet, pd);
+        let px = x + base + o, py = y + base + o;
+        let r = 0;
+        for (; r + 2 <= rows; r += 2) {
+          const x1 = v128.load(px), x2 = v128.load(px + rowBytes);
+          const z1 = f32x4.mul(kc, x1), z2 = f32x4.mul(kc, x2);
+          if (notFinite2(z1, z2)) {
+            forwardVectorSlow(px, py, pa, pb, pbet, pSplat, bSplat, hard);
+            forwardVectorSlow(px + rowBytes, py + rowBytes, pa, pb, pbet, pSplat, bSplat, hard);
+          } else {
+            v128.store(py, f32x4.mul(x1, bracket(z1, gateSmall<H>(z1), a, axb, pd)));
+            v128.store(py + rowBytes, f32x4.mul(x2, bracket(z2, gateSmall<H>(z2), a, axb, pd)));
+          }
+          px += rowBytes << 1;
+          py += rowBytes << 1;
+        }
+        if (r < rows) {
+          const x1 = v128.load(px);
+          const z1 = f32x4.mul(kc, x1);
+          if (notFinite2(z1, z1)) forwardVectorSlow(px, py, pa, pb, pbet, pSplat, bSplat, hard);
+          else v128.store(py, f32x4.mul(x1, bracket(z1, gateSmall<H>(z1), a, axb, pd)));
+        }
+      }
+    }
+  }
+}
+
+/** Whether the tiled paths apply: β constant over S, whole vectors, and rows sharing a β row in runs of ≥ 8. */
+// @ts-ignore: decorator
+@inline function tiledLayout(N: i32, S: i32, C: i32, Nb: i32, Sb: i32): bool {
+  return Sb == 1 && (C & 3) == 0 && C > 0 && (Nb == 1 ? N * S >= 8 : S >= 8);
+}
+
+// @ts-ignore: decorator
+@inline function forwardTiledGate<H>(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
+  N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Cb: i32): void {
+  if (Cp == 1) {
+    if (Cb == 1) forwardTiled<On, On, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
+    else forwardTiled<On, Off, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
+  } else {
+    if (Cb == 1) forwardTiled<Off, On, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
+    else forwardTiled<Off, Off, H>(x, p1, p2, beta, y, N, S, C, Nb, Cb);
+  }
+}
+
 /**
  * y = ACON-C(x) for x [N,S,C], p1/p2 [Cp], β [Nb,Sb,Cb] (Cp ∈ {1,C}, Nb ∈ {1,N}, Sb ∈ {1,S}, Cb ∈ {1,C}).
  * Pointers are byte offsets of float32 arrays; y may not alias the inputs partially.
@@ -236,7 +375,10 @@ const TWO_M64: f32 = 5.421010862427522e-20;
  */
 export function aconCForward(x: usize, p1: usize, p2: usize, beta: usize, y: usize,
   N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Sb: i32, Cb: i32, hard: i32): void {
-  if (hard) forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, true);
+  if (tiledLayout(N, S, C, Nb, Sb)) {
+    if (hard) forwardTiledGate<On>(x, p1, p2, beta, y, N, S, C, Cp, Nb, Cb);
+    else forwardTiledGate<Off>(x, p1, p2, beta, y, N, S, C, Cp, Nb, Cb);
+  } else if (hard) forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, true);
   else forwardGate(x, p1, p2, beta, y, N, S, C, Cp, Nb, Sb, Cb, false);
 }
 
@@ -397,11 +539,192 @@ export function aconCBackwardScratchBytes(N: i32, S: i32, C: i32, Cp: i32, Nb: i
   }
 }
 
+
+// ---------------------------------------------------------------- backward, tiled
+//
+// With m, p_big, q as in the forward, g′ the gate's slope and kS = m − |z|·g′ (the smaller of
+// k = s + z·g′ and k2 = t − z·g′; the other is 1 − kS):
+//   dx = dy·(p_big − q·kS)
+//   tS = dy·x·kS, tB = dy·x − tS (the terms of dp1 and dp2, by the sign of z), tβ = dy·x·x·g′
+// summed per lane in float32 over a tile (at most 16 rows), then added in float64 to the
+// per-channel sums; dβ = (p1 − p2)²·Σ tβ with (p1 − p2)² in float64. A tile whose float32 sums are
+// not finite (a term that overflowed float32) is summed again in float64 by the per-vector path.
+
+/**
+ * One vector by the per-vector path: float64 terms, NaN and 0·∞ rules. Adds the terms to the
+ * float64 sums at s1/s2 (per lane, or all lanes into s1[0], s2[0] when pSplat) and sb (per lane
+ * when !bSplat, else into sb[0]).
+ */
+function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usize, pbet: usize, ppd: usize,
+  s1: usize, s2: usize, sb: usize, pSplat: bool, bSplat: bool, hard: bool): void {
+  const xv = v128.load(px), g = v128.load(pg);
+  const a = pSplat ? splatF32(pa) : v128.load(pa);
+  const b = pSplat ? splatF32(pb) : v128.load(pb);
+  const bet = bSplat ? splatF32(pbet) : v128.load(pbet);
+  const zr = f32x4.mul(f32x4.mul(bet, f32x4.sub(a, b)), xv);
+  const zOk = notNaN(zr);
+  const z = v128.and(zr, zOk);
+  let sg: v128, tg: v128, st: v128;
+  if (hard) {
+    sg = hardGate(z, true);
+    tg = hardGate(z, false);
+    st = hardSlope(z);
+  } else {
+    const e = expNegAbs(z);
+    const onePlusE = f32x4.add(f32x4.splat(1), e);
+    const r = f32x4.div(f32x4.splat(1), onePlusE), er = f32x4.div(e, onePlusE);
+    sg = pick(z, er, r, true);
+    tg = pick(z, er, r, false);
+    st = f32x4.mul(sg, tg);
+  }
+  const zst = v128.andnot(f32x4.mul(z, st), f32x4.eq(st, f32x4.splat(0)));
+  const k = f32x4.add(sg, zst), k2 = f32x4.sub(tg, zst);
+  const nan = v128.or(anyNaN4(xv, a, b, bet), f32x4.ne(g, g));
+  const nanL = i64x2.extend_low_i32x4_s(nan), nanH = i64x2.extend_high_i32x4_s(nan);
+  v128.store(pdx, limitOrNaN(f32x4.mul(g, f32x4.add(f32x4.mul(a, k), f32x4.mul(b, k2))), nan));
+  const gL = f64x2.promote_low_f32x4(g), gH = promoteHigh(g);
+  const xL = f64x2.promote_low_f32x4(xv), xH = promoteHigh(xv);
+  const gxL = f64x2.mul(gL, xL), gxH = f64x2.mul(gH, xH);
+  const t1L = limitOrNaN64(f64x2.mul(gxL, f64x2.promote_low_f32x4(k)), nanL);
+  const t1H = limitOrNaN64(f64x2.mul(gxH, promoteHigh(k)), nanH);
+  const t2L = limitOrNaN64(f64x2.mul(gxL, f64x2.promote_low_f32x4(k2)), nanL);
+  const t2H = limitOrNaN64(f64x2.mul(gxH, promoteHigh(k2)), nanH);
+  const pdL = pSplat ? f64x2.splat(load<f64>(ppd)) : v128.load(ppd), pdH = pSplat ? pdL : v128.load(ppd + 16);
+  const dL = f64x2.mul(pdL, xL), dH = f64x2.mul(pdH, xH);
+  const tbL = limitOrNaN64(f64x2.mul(f64x2.mul(gL, f64x2.mul(dL, f64x2.promote_low_f32x4(st))), dL), nanL);
+  const tbH = limitOrNaN64(f64x2.mul(f64x2.mul(gH, f64x2.mul(dH, promoteHigh(st))), dH), nanH);
+  if (pSplat) {
+    store<f64>(s1, load<f64>(s1) + hsum(f64x2.add(t1L, t1H)));
+    store<f64>(s2, load<f64>(s2) + hsum(f64x2.add(t2L, t2H)));
+  } else {
+    addTo(s1, t1L); addTo(s1 + 16, t1H);
+    addTo(s2, t2L); addTo(s2 + 16, t2H);
+  }
+  if (bSplat) store<f64>(sb, load<f64>(sb) + hsum(f64x2.add(tbL, tbH)));
+  else { addTo(sb, tbL); addTo(sb + 16, tbH); }
+}
+
+/** The slope g′(z) of the gate: m·(1 − m) for σ, 1/6 on |z| < 3 (else 0) for the hard sigmoid. */
+// @ts-ignore: decorator
+@inline function gateSlope<H>(az: v128, m: v128): v128 {
+  if (sizeof<H>() == 2) return v128.and(f32x4.splat(<f32>(1.0 / 6.0)), f32x4.lt(az, f32x4.splat(3)));
+  return f32x4.mul(m, f32x4.sub(f32x4.splat(1), m));
+}
+
+/** Adds the 4 float32 lanes of v to the float64 sums at p (per lane), or all into p[0] (`one`). */
+// @ts-ignore: decorator
+@inline function addLanes(p: usize, v: v128, one: bool): void {
+  const lo = f64x2.promote_low_f32x4(v), hi = promoteHigh(v);
+  if (one) store<f64>(p, load<f64>(p) + hsum(f64x2.add(lo, hi)));
+  else { addTo(p, lo); addTo(p + 16, hi); }
+}
+
+/**
+ * The backward over rows sharing a β row, in tiles (see above). dp1/dp2 sums per channel in
+ * a1/a2 (or a1[0], a2[0] when pSplat); dβ sums in ab: one per β row when bSplat, else one per β
+ * entry (rows padded to a multiple of 4).
+ */
+// @ts-ignore: decorator
+@inline function backwardTiled<P, B, H>(x: usize, p1: usize, p2: usize, beta: usize, dy: usize, dx: usize,
+  pd64: usize, a1: usize, a2: usize, ab: usize, N: i32, S: i32, C: i32, Nb: i32, Cb: i32): void {
+  const pSplat = sizeof<P>() == 2, bSplat = sizeof<B>() == 2, hard = sizeof<H>() == 2;
+  const groups = Nb == 1 ? 1 : N;
+  const rowsPer = Nb == 1 ? N * S : S;
+  const rowBytes = <usize>C << 2;
+  const Cb4 = round4(Cb);
+  const T = tileRows(C);
+  for (let grp = 0; grp < groups; grp++) {
+    const br = beta + ((<usize>grp * <usize>Cb) << 2);
+    const abr = ab + (bSplat ? <usize>grp << 3 : (<usize>grp * Cb4) << 3);
+    for (let r0 = 0; r0 < rowsPer; r0 += T) {
+      const rows = minI32(T, rowsPer - r0);
+      const base = (<usize>grp * <usize>rowsPer + <usize>r0) * rowBytes;
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>c << 2, o8 = <usize>c << 3;
+        const pa = pSplat ? p1 : p1 + o, pb = pSplat ? p2 : p2 + o, pbet = bSplat ? br : br + o;
+        const ppd = pSplat ? pd64 : pd64 + o8;
+        const s1 = pSplat ? a1 : a1 + o8, s2 = pSplat ? a2 : a2 + o8, sb = bSplat ? abr : abr + o8;
+        const a = pSplat ? splatF32(pa) : v128.load(pa);
+        const b = pSplat ? splatF32(pb) : v128.load(pb);
+        const bet = bSplat ? splatF32(pbet) : v128.load(pbet);
+        const pd = f32x4.sub(a, b), axb = v128.xor(a, b);
+        const kc = f32x4.mul(bet, pd);
+        let acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), accb = f32x4.splat(0);
+        let off = base + o;
+        for (let r = 0; r < rows; r += 2) {
+          // A last single row runs as a pair with itself (its results are written twice, summed once).
+          const off2 = r + 1 < rows ? off + rowBytes : off;
+          const x1 = v128.load(x + off), x2 = v128.load(x + off2);
+          const g1 = v128.load(dy + off), g2 = v128.load(dy + off2);
+          const z1 = f32x4.mul(kc, x1), z2 = f32x4.mul(kc, x2);
+          if (notFinite2(f32x4.add(z1, g1), f32x4.add(z2, g2))) {
+            backwardVectorSlow(x + off, dy + off, dx + off, pa, pb, pbet, ppd, s1, s2, sb, pSplat, bSplat, hard);
+            if (off2 != off) backwardVectorSlow(x + off2, dy + off2, dx + off2, pa, pb, pbet, ppd, s1, s2, sb, pSplat, bSplat, hard);
+          } else {
+            const az1 = f32x4.abs(z1), az2 = f32x4.abs(z2);
+            const m1 = gateSmall<H>(z1), m2 = gateSmall<H>(z2);
+            const gs1 = gateSlope<H>(az1, m1), gs2 = gateSlope<H>(az2, m2);
+            const k1 = f32x4.sub(m1, f32x4.mul(az1, gs1)), k2 = f32x4.sub(m2, f32x4.mul(az2, gs2));
+            v128.store(dx + off, f32x4.mul(g1, bracket(z1, k1, a, axb, pd)));
+            v128.store(dx + off2, f32x4.mul(g2, bracket(z2, k2, a, axb, pd)));
+            const gx1 = f32x4.mul(g1, x1);
+            let gx2 = f32x4.mul(g2, x2);
+            if (off2 == off) gx2 = f32x4.splat(0);
+            const tS1 = f32x4.mul(gx1, k1), tS2 = f32x4.mul(gx2, k2);
+            const tB1 = f32x4.sub(gx1, tS1), tB2 = f32x4.sub(gx2, tS2);
+            const u1 = v128.and(v128.xor(tS1, tB1), i32x4.shr_s(z1, 31));
+            const u2 = v128.and(v128.xor(tS2, tB2), i32x4.shr_s(z2, 31));
+            acc1 = f32x4.add(acc1, f32x4.add(v128.xor(tB1, u1), v128.xor(tB2, u2)));
+            acc2 = f32x4.add(acc2, f32x4.add(v128.xor(tS1, u1), v128.xor(tS2, u2)));
+            accb = f32x4.add(accb, f32x4.add(f32x4.mul(f32x4.mul(gx1, x1), gs1), f32x4.mul(f32x4.mul(gx2, x2), gs2)));
+          }
+          off += rowBytes << 1;
+        }
+        if (notFinite2(f32x4.add(acc1, acc2), accb)) {
+          // A float32 sum overflowed: this tile's vectors that took the float32 path go again in float64.
+          off = base + o;
+          for (let r = 0; r < rows; r += 2) {
+            const off2 = r + 1 < rows ? off + rowBytes : off;
+            const z1 = f32x4.mul(kc, v128.load(x + off)), z2 = f32x4.mul(kc, v128.load(x + off2));
+            if (!notFinite2(f32x4.add(z1, v128.load(dy + off)), f32x4.add(z2, v128.load(dy + off2)))) {
+              backwardVectorSlow(x + off, dy + off, dx + off, pa, pb, pbet, ppd, s1, s2, sb, pSplat, bSplat, hard);
+              if (off2 != off) backwardVectorSlow(x + off2, dy + off2, dx + off2, pa, pb, pbet, ppd, s1, s2, sb, pSplat, bSplat, hard);
+            }
+            off += rowBytes << 1;
+          }
+        } else {
+          addLanes(s1, acc1, pSplat);
+          addLanes(s2, acc2, pSplat);
+          const pdL = pSplat ? f64x2.splat(load<f64>(ppd)) : v128.load(ppd), pdH = pSplat ? pdL : v128.load(ppd + 16);
+          const tbL = f64x2.mul(f64x2.mul(pdL, pdL), f64x2.promote_low_f32x4(accb));
+          const tbH = f64x2.mul(f64x2.mul(pdH, pdH), promoteHigh(accb));
+          if (bSplat) store<f64>(sb, load<f64>(sb) + hsum(f64x2.add(tbL, tbH)));
+          else { addTo(sb, tbL); addTo(sb + 16, tbH); }
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function backwardTiledGate<H>(x: usize, p1: usize, p2: usize, beta: usize, dy: usize, dx: usize,
+  pd: usize, a1: usize, a2: usize, ab: usize, N: i32, S: i32, C: i32, Cp: i32, Nb: i32, Cb: i32): void {
+  if (Cp == 1) {
+    if (Cb == 1) backwardTiled<On, On, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
+    else backwardTiled<On, Off, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
+  } else {
+    if (Cb == 1) backwardTiled<Off, On, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
+    else backwardTiled<Off, Off, H>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Nb, Cb);
+  }
+}
+
 /**
  * Gradients of ACON-C: dx [N,S,C], dp1/dp2 [Cp] and dβ [Nb,Sb,Cb] (same layout as the inputs),
  * parameter gradients summed over their broadcast axes. `scratch` points to
  * aconCBackwardScratchBytes(...) bytes, 16-byte aligned, that the call may overwrite. `hard` ≠ 0
- * selects the hard-sigmoid gate.
+ * selects the hard-sigmoid gate. dx must not alias x or dy (a tile whose float32 sums overflow is
+ * read again). A call may cover any whole rows of x (pointers offset by rows, N·S rows given; with
+ * β per sample, whole samples) and writes its own dp1, dp2, dβ.
  */
 export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: usize,
   dx: usize, dp1: usize, dp2: usize, dbeta: usize, scratch: usize,
@@ -416,7 +739,11 @@ export function aconCBackward(x: usize, p1: usize, p2: usize, beta: usize, dy: u
 
   const bSplat = Cb == 1;
   const bAcc = !bSplat && nb > 0;
-  if (hard) backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, true);
+  // The tiled path always sums dβ in scratch (its β rows repeat: ≥ 8 rows share each).
+  if (tiledLayout(N, S, C, Nb, Sb)) {
+    if (hard) backwardTiledGate<On>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Cp, Nb, Cb);
+    else backwardTiledGate<Off>(x, p1, p2, beta, dy, dx, pd, a1, a2, ab, N, S, C, Cp, Nb, Cb);
+  } else if (hard) backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, true);
   else backwardGate(x, p1, p2, beta, dy, dx, dbeta, pd, a1, a2, ab, N, S, C, Cp, Nb, Sb, Cb, bSplat, bAcc, false);
 
   // Round the float64 sums to the float32 outputs.
