@@ -262,7 +262,7 @@ export class MetaAconC extends tfl.layers.Layer {
     return tf.tidy(() => {
       if (this.granularity === 'channel' && fusedMetaAconAvailable()) {
         this.checkTrainingBatch(x, training);
-        const opts = { training, eps: this.epsilon, momentum: this.momentum, gate: this.gate };
+        const opts = { ...this.batchNormOptions(training), gate: this.gate };
         const y = fusedChannelMetaAconC(x, { p1: this.p1, p2: this.p2, affine: this.affine, norms: this.norms }, opts);
         if (y) return y;
       }

@@ -1,6 +1,8 @@
 /**
  * Channel-wise Meta-ACON-C (`meta_acon.ts`, the official design) as one differentiable op, for the
- * synchronous backends with fused ACON-C kernels (cpu, wasm), outside cross-replica training:
+ * synchronous backends with fused ACON-C kernels (cpu, wasm), on one replica or as one of several
+ * synchronised replicas (the generator's batch norms then take their statistics over every shard,
+ * as `TorchBatchNorm`'s synchronised path does):
  *
  * - forward: the spatial mean (one Mean kernel), the generator
  *   β = σ(BN2(W2·BN1(W1·pooled + b1) + b2)) in float64 on the small [N,C] and [N,h] arrays (with the
@@ -17,8 +19,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ACON_C, ACON_C_GRAD, type AconGate } from '../ops/acon/kernel_names.js';
-import { crossReplicaReducer } from './cross_replica.js';
-import type { TorchBatchNormWeights } from './torch_batch_norm.js';
+import { crossReplicaReducer, singleReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
+import { checkBatchNormCount, type TorchBatchNormWeights } from './torch_batch_norm.js';
 
 export interface FusedMetaAconWeights {
   p1: tfl.LayerVariable;
@@ -34,25 +36,31 @@ export interface FusedMetaAconOptions {
   eps: number;
   momentum: number;
   gate: AconGate;
+  /** Names the layer in errors (as `TorchBatchNormOptions`). */
+  where: string;
+  remedy?: string;
 }
 
-/** Whether the fused op can run here: cpu or wasm with the fused ACON-C kernels, one replica. */
+/** Whether the fused op can run here: cpu or wasm with the fused ACON-C kernels. */
 export function fusedMetaAconAvailable(): boolean {
   const backend = tf.getBackend();
   return (
     (backend === 'cpu' || backend === 'wasm') &&
-    crossReplicaReducer() === undefined &&
     tf.getKernel(ACON_C, backend) !== undefined &&
     tf.getKernel(ACON_C_GRAD, backend) !== undefined
   );
 }
 
-/** Batch norm of one [N,F] activation: ĥ (the normalised value) and 1/√(var + eps) per feature, kept for the backward. */
+/**
+ * Batch norm of one [N,F] activation: ĥ (the normalised value) and 1/√(var + eps) per feature, kept
+ * for the backward; `count` is the number of rows the statistics were taken over (all replicas').
+ */
 interface NormState {
   hat: Float64Array;
   inv: Float64Array;
   gamma: Float32Array;
   training: boolean;
+  count: number;
 }
 
 function affine(inp: Float64Array, N: number, I: number, kernel: Float32Array, bias: Float32Array, O: number): Float64Array {
@@ -91,23 +99,38 @@ function affineBackward(inp: Float64Array, N: number, I: number, kernel: Float32
   return { dk, db, din };
 }
 
-/** PyTorch's BatchNorm on h [N,F] in place (h becomes γ·ĥ + β); in training also updates the running statistics. */
-function batchNorm(h: Float64Array, N: number, F: number, w: TorchBatchNormWeights, opts: FusedMetaAconOptions): NormState {
+/**
+ * PyTorch's BatchNorm on h [N,F] in place (h becomes γ·ĥ + β); in training the statistics are over
+ * every replica's rows (mean, then the biased variance: two all-reduces) and the running statistics
+ * are updated.
+ */
+function batchNorm(
+  h: Float64Array,
+  N: number,
+  F: number,
+  w: TorchBatchNormWeights,
+  opts: FusedMetaAconOptions,
+  reducer: CrossReplicaReducer,
+): NormState {
   const gamma = w.gamma.read().dataSync() as Float32Array,
     beta = w.beta.read().dataSync() as Float32Array;
   const hat = new Float64Array(N * F),
     inv = new Float64Array(F);
   const mean = new Float64Array(F),
     variance = new Float64Array(F);
+  let count = N;
   if (opts.training) {
-    for (let f = 0; f < F; f++) {
-      let s = 0;
-      for (let n = 0; n < N; n++) s += h[n * F + f];
-      mean[f] = s / N;
-      let q = 0;
-      for (let n = 0; n < N; n++) q += (h[n * F + f] - mean[f]) ** 2;
-      variance[f] = q / N;
-    }
+    const sums = new Float64Array(F + 1);
+    for (let f = 0; f < F; f++) for (let n = 0; n < N; n++) sums[f] += h[n * F + f];
+    sums[F] = N;
+    const first = reducer.allReduce(sums);
+    count = first[F];
+    checkBatchNormCount(count, [N, F], opts);
+    for (let f = 0; f < F; f++) mean[f] = first[f] / count;
+    const squares = new Float64Array(F);
+    for (let f = 0; f < F; f++) for (let n = 0; n < N; n++) squares[f] += (h[n * F + f] - mean[f]) ** 2;
+    const sq = reducer.allReduce(squares);
+    for (let f = 0; f < F; f++) variance[f] = sq[f] / count;
     const m = opts.momentum;
     const rm = w.runningMean.read().dataSync() as Float32Array,
       rv = w.runningVar.read().dataSync() as Float32Array;
@@ -115,7 +138,7 @@ function batchNorm(h: Float64Array, N: number, F: number, w: TorchBatchNormWeigh
       newVar = new Float32Array(F);
     for (let f = 0; f < F; f++) {
       newMean[f] = (1 - m) * rm[f] + m * mean[f];
-      newVar[f] = (1 - m) * rv[f] + (m * variance[f] * N) / (N - 1);
+      newVar[f] = (1 - m) * rv[f] + (m * variance[f] * count) / (count - 1);
     }
     w.runningMean.write(tf.tensor1d(newMean));
     w.runningVar.write(tf.tensor1d(newVar));
@@ -130,28 +153,33 @@ function batchNorm(h: Float64Array, N: number, F: number, w: TorchBatchNormWeigh
       hat[i] = (h[i] - mean[f]) * inv[f];
       h[i] = gamma[f] * hat[i] + beta[f];
     }
-  return { hat, inv, gamma, training: opts.training };
+  return { hat, inv, gamma, training: opts.training, count };
 }
 
-/** (dγ, dβ) of the norm, and dout replaced in place by the gradient of its input. */
-function batchNormBackward(s: NormState, N: number, F: number, dout: Float64Array) {
-  const dgamma = new Float32Array(F),
-    dbeta = new Float32Array(F);
-  for (let f = 0; f < F; f++) {
-    let sd = 0,
-      sdh = 0;
+/**
+ * (dγ, dβ) of the norm over the local rows, and dout replaced in place by the gradient of its input.
+ * In training the batch statistics depend on the input too: with A = Σ_k w_k·Σ dout and
+ * B = Σ_k w_k·Σ dout·ĥ over the replicas k (w_k = their share of the batch, by which the trainer
+ * weights each replica's gradients), din = γ/σ·(dout − A/(w·M) − ĥ·B/(w·M)) for M rows in all
+ * (`TorchBatchNorm`'s synchronised formula; on one replica, dout − mean dout − ĥ·mean(dout·ĥ)).
+ */
+function batchNormBackward(s: NormState, N: number, F: number, dout: Float64Array, reducer: CrossReplicaReducer) {
+  const local = new Float64Array(2 * F);
+  for (let f = 0; f < F; f++)
     for (let n = 0; n < N; n++) {
-      sd += dout[n * F + f];
-      sdh += dout[n * F + f] * s.hat[n * F + f];
+      local[f] += dout[n * F + f];
+      local[F + f] += dout[n * F + f] * s.hat[n * F + f];
     }
-    dgamma[f] = sdh;
-    dbeta[f] = sd;
+  const dbeta = Float32Array.from(local.subarray(0, F)),
+    dgamma = Float32Array.from(local.subarray(F));
+  const global = s.training ? reducer.allReduce(local, reducer.weight) : local;
+  const share = reducer.weight * s.count;
+  for (let f = 0; f < F; f++) {
     const g = s.gamma[f],
       inv = s.inv[f];
     for (let n = 0; n < N; n++) {
       const i = n * F + f;
-      // Training: the batch statistics depend on the input too (dĥ − mean dĥ − ĥ·mean(dĥ·ĥ)).
-      dout[i] = s.training ? g * inv * (dout[i] - sd / N - (s.hat[i] * sdh) / N) : g * inv * dout[i];
+      dout[i] = s.training ? g * inv * (dout[i] - global[f] / share - (s.hat[i] * global[F + f]) / share) : g * inv * dout[i];
     }
   }
   return { dgamma, dbeta };
@@ -169,7 +197,12 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
   const pooledT = tf.tidy(() => tf.mean(tf.reshape(x, shape3), 1));
   const pooled = Float64Array.from(pooledT.dataSync());
   pooledT.dispose();
-  for (let i = 0; i < pooled.length; i++) if (!Number.isFinite(pooled[i])) return undefined;
+  const reducer = crossReplicaReducer() ?? singleReplicaReducer;
+  let nonFinite = 0;
+  for (let i = 0; i < pooled.length; i++) if (!Number.isFinite(pooled[i])) nonFinite++;
+  // Synchronised replicas must all take the same path (their all-reduces pair up).
+  if (opts.training && w.norms.length && reducer !== singleReplicaReducer) nonFinite = reducer.allReduce([nonFinite])[0];
+  if (nonFinite > 0) return undefined;
   const H = w.affine[0].kernel.shape[1] as number;
   const kernels = w.affine.map((a) => a.kernel.read().dataSync() as Float32Array);
   const inputs = [
@@ -184,9 +217,9 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
     const [xt, p1, p2] = args as tf.Tensor[];
     // The generator, forward.
     const h1 = affine(pooled, N, C, kernels[0], w.affine[0].bias.read().dataSync() as Float32Array, H);
-    const bn1 = w.norms.length ? batchNorm(h1, N, H, w.norms[0], opts) : undefined;
+    const bn1 = w.norms.length ? batchNorm(h1, N, H, w.norms[0], opts, reducer) : undefined;
     const h2 = affine(h1, N, H, kernels[1], w.affine[1].bias.read().dataSync() as Float32Array, C);
-    const bn2 = w.norms.length ? batchNorm(h2, N, C, w.norms[1], opts) : undefined;
+    const bn2 = w.norms.length ? batchNorm(h2, N, C, w.norms[1], opts, reducer) : undefined;
     const beta64 = new Float64Array(N * C),
       beta = new Float32Array(N * C);
     for (let i = 0; i < N * C; i++) beta[i] = beta64[i] = 1 / (1 + Math.exp(-h2[i]));
@@ -208,9 +241,9 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
       // The generator, backward: σ, bn2, fc2, bn1, fc1, then the mean.
       const d2 = new Float64Array(N * C);
       for (let i = 0; i < N * C; i++) d2[i] = dbeta[i] * beta64[i] * (1 - beta64[i]);
-      const n2 = bn2 && batchNormBackward(bn2, N, C, d2);
+      const n2 = bn2 && batchNormBackward(bn2, N, C, d2, reducer);
       const fc2 = affineBackward(h1, N, H, kernels[1], C, d2);
-      const n1 = bn1 && batchNormBackward(bn1, N, H, fc2.din);
+      const n1 = bn1 && batchNormBackward(bn1, N, H, fc2.din, reducer);
       const fc1 = affineBackward(pooled, N, C, kernels[0], H, fc2.din);
       const dpooled = new Float32Array(N * C);
       for (let i = 0; i < N * C; i++) dpooled[i] = fc1.din[i] / S;
