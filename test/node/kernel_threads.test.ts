@@ -21,6 +21,8 @@ import { importSharedMemory } from '../../src/node/threads/shared_heap.js';
 import { isSharedMemory } from '../../src/wasm/kernel_module.js';
 import { mulberry32 } from '../../src/util/random.js';
 
+const dataOffset = (t: tf.Tensor) =>
+  (tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
 const heap = () => (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory;
 
 before(async () => {
@@ -118,6 +120,45 @@ describe('kernel threads: AconC/AconCGrad split over threads (wasm, shared heap)
         assertSumClose(db, split.out[4], perBeta * 40, threads, 'dβ');
         if (c.beta[0] === c.N && c.N > 1) assertBitsEqual(db, split.out[4], 'per-sample dβ (each thread writes its own samples)');
       });
+
+  it('kernel threads see the heap after it grows', () => {
+    const c: Case = { what: 'after growth', N: 8, S: 1000, C: 12, Cp: 12, beta: [8, 1, 12] };
+    runKernels(c, 2);
+    const before = heap().buffer.byteLength;
+    const filler = tf.zeros([before / 4]);
+    assert.ok(heap().buffer.byteLength > before, 'the heap grew');
+    const one = runKernels(c, 1),
+      split = runKernels(c, 2);
+    assert.equal(split.split, 2);
+    one.out.slice(0, 2).forEach((o, i) => assertBitsEqual(o, split.out[i], `output ${i}`));
+    // A part that lies wholly past the old end of the heap (in the filler, in place): no trap in the thread.
+    setKernelThreads(2);
+    const rows = MIN_SPLIT_ELEMENTS / 4,
+      at = before + 4096;
+    const fillerStart = dataOffset(filler);
+    assert.ok(fillerStart <= at && fillerStart + before >= at + rows * 8, "the thread's part lies in the filler");
+    const p = tf.tensor1d([1, 0, 1, 1]);
+    const noop = { aconCForward: () => {}, aconCBackward: () => {}, aconCBackwardScratchBytes: () => 0 };
+    assert.ok(
+      aconKernelSplitter()!.forward(noop, heap(), [
+        at - rows * 8,
+        dataOffset(p),
+        dataOffset(p),
+        dataOffset(p),
+        at - rows * 8,
+        1,
+        rows,
+        4,
+        4,
+        1,
+        1,
+        4,
+        0,
+      ]),
+    );
+    p.dispose();
+    filler.dispose();
+  });
 
   it('tensors below MIN_SPLIT_ELEMENTS stay on the calling thread', () => {
     const tiny: Case = { what: 'tiny', N: 4, S: 10, C: 8, Cp: 8, beta: [4, 1, 8] };

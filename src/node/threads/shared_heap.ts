@@ -8,6 +8,7 @@
  * `memory.grow` and the refreshed views work the same on a shared memory).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isSharedMemory } from '../../wasm/kernel_module.js';
 
 const MEMORY_SECTION = 5,
   IMPORT_SECTION = 2,
@@ -140,13 +141,20 @@ export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | undefi
  * Makes the `wasm` backend, when it initialises, run on a shared heap: re-registers its factory
  * (same priority) with the rewrite above around the original. If the rewritten module fails, the
  * original factory runs unchanged (private heap). Does nothing if the backend is not registered or
- * already initialised (its heap cannot change then). Idempotent; returns whether the factory is wrapped.
+ * already initialised (its heap cannot change then), unless `restart` is set: then a backend on a
+ * private heap is disposed first, with every tensor on it. Idempotent; returns whether the factory is wrapped.
  */
-export function shareWasmBackendHeap(): boolean {
+export function shareWasmBackendHeap(opts: { restart?: boolean } = {}): boolean {
+  const engine = tf.engine() as unknown as { registry: Record<string, unknown>; registryFactory: Record<string, { priority: number }> };
   const factory = tf.findBackendFactory('wasm') as Factory | null;
   if (!factory) return false;
+  if (opts.restart && engine.registry.wasm && !isSharedMemory(wasmBackendMemory(engine.registry.wasm)!)) {
+    // Dispose the backend on its private heap (its tensors are lost); the next use initialises it again.
+    const priority = engine.registryFactory.wasm?.priority ?? 1;
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', factory, priority);
+  }
   if (factory[SHARED]) return true;
-  const engine = tf.engine() as unknown as { registry: Record<string, unknown>; registryFactory: Record<string, { priority: number }> };
   if (engine.registry.wasm) return false;
   const priority = engine.registryFactory.wasm?.priority ?? 1;
   const shared: Factory = async () => {
