@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { MetaAconC, ops } from '../../src/index.js';
-import { closeKernelThreads, getKernelThreads, KERNEL_THREADS_ENV, setKernelThreads } from '../../src/node/index.js';
+import { closeKernelThreads, DataParallelTrainer, getKernelThreads, KERNEL_THREADS_ENV, setKernelThreads } from '../../src/node/index.js';
 import { aconKernelSplitter } from '../../src/ops/acon/kernel_split.js';
 import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
 import { MIN_SPLIT_ELEMENTS, splitAconLayout, splitCallCount } from '../../src/node/threads/acon_split.js';
@@ -288,6 +288,31 @@ describe('kernel threads: the setting', () => {
     release();
     assert.equal(getKernelThreads(), 2);
   });
+  it("a data-parallel trainer's replicas use one kernel thread each, the calling thread too until dispose()", async () => {
+    setKernelThreads(undefined);
+    const saved = process.env[KERNEL_THREADS_ENV];
+    process.env[KERNEL_THREADS_ENV] = '2';
+    try {
+      assert.equal(getKernelThreads(), 2);
+      const trainer = await DataParallelTrainer.create({
+        model: {
+          module: new URL('./fixtures/parallel_models.ts', import.meta.url),
+          exportName: 'mlpOnOneKernelThread',
+          options: { inputs: 4, hidden: 8, classes: 2, seed: 1 },
+        },
+        optimizer: { type: 'sgd', learningRate: 0.1 },
+        workers: 2,
+        log: () => {},
+      });
+      assert.equal(getKernelThreads(), 1);
+      await trainer.dispose();
+      assert.equal(getKernelThreads(), 2);
+    } finally {
+      if (saved === undefined) delete process.env[KERNEL_THREADS_ENV];
+      else process.env[KERNEL_THREADS_ENV] = saved;
+    }
+  });
+
   it('kernel threads do not keep the process alive', () => {
     const child = fileURLToPath(new URL('./fixtures/kernel_threads_exit.ts', import.meta.url));
     const r = spawnSync(process.execPath, ['--import', 'tsx', child], { encoding: 'utf8', timeout: 60_000 });
