@@ -5,6 +5,7 @@
  * environment variable > `wasm`. If `wasm` fails to initialise, `cpu` is used and the reason logged.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { shareWasmBackendHeap } from './threads/shared_heap.js';
 
 export const NODE_BACKENDS = ['wasm', 'cpu'] as const;
 export type NodeBackendName = (typeof NODE_BACKENDS)[number];
@@ -93,6 +94,7 @@ export async function initNodeBackend(opts: NodeBackendOptions = {}): Promise<No
   const { name, source } = resolveBackendName(opts.backend);
   const notes: string[] = [source === 'option' ? 'requested' : source === 'default' ? 'default' : `from ${BACKEND_ENV}`];
   const loadFailures = await loadBackendPackages();
+  shareWasmBackendHeap();
   let active = name;
   if (name === 'wasm') {
     const failure = await activate('wasm', loadFailures.wasm);

@@ -14,6 +14,8 @@ export {
   type BackendSource,
 } from './backend.js';
 export { registerTrainingKernels, unregisterTrainingKernels } from './kernels/index.js';
+export { setKernelThreads, getKernelThreads, KERNEL_THREADS_ENV } from './threads/kernel_threads.js';
+export { closeKernelThreads } from './threads/acon_split.js';
 export { DataParallelTrainer, WorkerError } from './parallel/index.js';
 export type {
   DataParallelTrainerOptions,

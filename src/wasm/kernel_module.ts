@@ -36,6 +36,22 @@ export function instantiateOn<T>(mod: WebAssembly.Module, memory: WebAssembly.Me
   return new WebAssembly.Instance(mod, { env: { memory } }).exports as T;
 }
 
+/** Both builds of a kernel source, as `scripts/build-wasm.mjs` writes them. */
+export interface KernelBuilds {
+  wasmBase64: string;
+  wasmSharedBase64: string;
+}
+
+/** Whether `memory` is shared between threads (then only the shared-memory build links to it). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** `kernelInstance` of the build that `memory` takes (private or shared). */
+export function kernelInstanceOn<T>(builds: KernelBuilds, memory: WebAssembly.Memory): T {
+  return kernelInstance<T>(isSharedMemory(memory) ? builds.wasmSharedBase64 : builds.wasmBase64, memory);
+}
+
 /** `instantiateOn` of the synchronously compiled module of `base64`. */
 export function kernelInstance<T>(base64: string, memory: WebAssembly.Memory): T {
   return instantiateOn<T>(compileKernelModule(base64), memory);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { withCrossReplicaReducer } from '../../layers/cross_replica.js';
 import { initNodeBackend, NODE_BACKENDS, type NodeBackendName } from '../backend.js';
+import { holdKernelThreadsAtOne } from '../threads/kernel_threads.js';
 import type { LossSpec } from './loss.js';
 import { buildModel, isTypeScriptModule, resolveModelSpec, type ModelFactorySpec } from './model_spec.js';
 import { Replica } from './replica.js';
@@ -81,6 +82,8 @@ export class DataParallelTrainer {
   private y: Float32Array = new Float32Array(0);
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** With several replicas every core has one, so the calling thread's kernels stay on one thread until dispose(). */
+  private readonly releaseKernelThreads: () => void;
 
   private constructor(
     /** Replica 0, on the calling thread; its model is the one `getModel()` returns. */
@@ -92,7 +95,9 @@ export class DataParallelTrainer {
     private readonly learningRate: number,
     private readonly collective?: CollectiveBuffers,
     private readonly pool?: WorkerPool,
-  ) {}
+  ) {
+    this.releaseKernelThreads = remotes.length > 0 ? holdKernelThreadsAtOne() : () => {};
+  }
 
   /** Builds the model on the calling thread (its initial weights are every replica's), then starts the workers. */
   static async create(opts: DataParallelTrainerOptions): Promise<DataParallelTrainer> {
@@ -232,6 +237,7 @@ export class DataParallelTrainer {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.releaseKernelThreads();
     await (this.pool ? this.pool.release(this.remotes) : Promise.all(this.remotes.map((r) => r.dispose())));
     this.replica.model.dispose();
   }

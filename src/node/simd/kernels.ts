@@ -1,12 +1,12 @@
 /** Typed access to the AssemblyScript SIMD kernels, instantiated on a given memory. Pointers are byte offsets. */
-import { kernelInstance } from '../../wasm/kernel_module.js';
-import { wasmBase64 as batchNormWasm } from './batch_norm.wasm.generated.js';
-import { wasmBase64 as binaryWasm } from './binary.wasm.generated.js';
-import { wasmBase64 as copyWasm } from './copy.wasm.generated.js';
-import { wasmBase64 as depthwiseWasm } from './depthwise.wasm.generated.js';
-import { wasmBase64 as gemmWasm } from './gemm.wasm.generated.js';
-import { wasmBase64 as im2colWasm } from './im2col.wasm.generated.js';
-import { wasmBase64 as reduceWasm } from './reduce.wasm.generated.js';
+import { kernelInstanceOn } from '../../wasm/kernel_module.js';
+import * as batchNormWasm from './batch_norm.wasm.generated.js';
+import * as binaryWasm from './binary.wasm.generated.js';
+import * as copyWasm from './copy.wasm.generated.js';
+import * as depthwiseWasm from './depthwise.wasm.generated.js';
+import * as gemmWasm from './gemm.wasm.generated.js';
+import * as im2colWasm from './im2col.wasm.generated.js';
+import * as reduceWasm from './reduce.wasm.generated.js';
 
 type Ptr = number;
 /** Convolution geometry arguments, in this order: N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl. */
@@ -47,18 +47,18 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
     cache.set(
       memory,
       (k = {
-        ...kernelInstance<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
-        ...kernelInstance<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
-        ...kernelInstance<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
+        ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
+        ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
+        ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
           depthwiseWasm,
           memory,
         ),
-        ...kernelInstance<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
-        ...kernelInstance<
+        ...kernelInstanceOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
+        ...kernelInstanceOn<
           Pick<SimdKernels, 'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormGradSums' | 'batchNormGradInput'>
         >(batchNormWasm, memory),
-        ...kernelInstance<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
-        ...kernelInstance<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
+        ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
+        ...kernelInstanceOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
       }),
     );
   return k;

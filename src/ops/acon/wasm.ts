@@ -18,6 +18,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { wasmBase64, wasmSharedBase64 } from '../simd/acon.wasm.generated.js';
 import { aconCBackwardCpu, aconCForwardCpu } from './cpu.js';
+import { aconKernelSplitter, type AconBackwardArgs, type AconForwardArgs } from './kernel_split.js';
 import {
   ACON_C,
   ACON_C_GRAD,
@@ -29,7 +30,7 @@ import {
 } from './kernel_names.js';
 
 /** Exports of the compiled kernel module (pointers are byte offsets into the backend heap). */
-interface AconExports {
+export interface AconExports {
   aconCForward(
     x: number,
     p1: number,
@@ -113,12 +114,16 @@ function memoryKind(memory: WebAssembly.Memory): MemoryKind {
   return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'private';
 }
 
+function heapMemory(backend: BackendWasmLike): WebAssembly.Memory | undefined {
+  return backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
+}
+
 /**
  * The module instance working on this backend's heap (the build matching a private or shared
  * memory), or null if it cannot be instantiated there; then the kernels fall back to a JS loop.
  */
 function kernelsFor(backend: BackendWasmLike): AconExports | null {
-  const memory = backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
+  const memory = heapMemory(backend);
   if (!memory) return null;
   let k = instances.get(memory);
   if (k === undefined) {
@@ -207,7 +212,7 @@ function aconCForwardWasm(args: { inputs: AconCInputs; backend: unknown; attrs?:
   if (!k) return aconCForwardCpu({ inputs: args.inputs, backend: cpuView(backend), attrs: args.attrs });
   const y = backend.makeOutput(x.shape, 'float32');
   const { N, S, C, Cp, Nb, Sb, Cb } = mergeRows(aconCLayout(x, p1, beta));
-  k.aconCForward(
+  const call: AconForwardArgs = [
     offset(backend, x),
     offset(backend, p1),
     offset(backend, p2),
@@ -221,7 +226,8 @@ function aconCForwardWasm(args: { inputs: AconCInputs; backend: unknown; attrs?:
     Sb,
     Cb,
     hard,
-  );
+  ];
+  if (!aconKernelSplitter()?.forward(k, heapMemory(backend)!, call)) k.aconCForward(...call);
   return y;
 }
 
@@ -249,7 +255,7 @@ function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown; at
     raw = offset(backend, (scratchInfo = backend.makeOutput([Math.ceil(scratchBytes / 4)], 'float32')));
   }
   try {
-    k.aconCBackward(
+    const call: AconBackwardArgs = [
       offset(backend, x),
       offset(backend, p1),
       offset(backend, p2),
@@ -268,7 +274,8 @@ function aconCBackwardWasm(args: { inputs: AconCGradInputs; backend: unknown; at
       Sb,
       Cb,
       hard,
-    );
+    ];
+    if (!(malloc && free && aconKernelSplitter()?.backward(k, heapMemory(backend)!, call, { malloc, free }))) k.aconCBackward(...call);
   } finally {
     if (scratchInfo) backend.disposeData(scratchInfo.dataId, true);
     else free!(raw);
