@@ -14,7 +14,9 @@ import {
   batchNormCenteredSquares,
   batchNormGradInput,
   batchNormGradSums,
+  batchNormInference,
   batchNormTrain,
+  hasFusedBatchNormInference,
   hasFusedBatchNormKernels,
 } from './batch_norm_kernels.js';
 import { crossReplicaReducer, singleReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
@@ -74,6 +76,12 @@ export interface ScaledValue {
 export function applyScaledTorchBatchNorm(input: ScaledValue, w: TorchBatchNormWeights, opts: TorchBatchNormOptions): ScaledValue {
   const { v, scale } = input;
   if (!opts.training) {
+    if (!scale && hasFusedBatchNormInference()) {
+      const std = tf.tidy(() => tf.sqrt(tf.add(w.runningVar.read(), opts.eps)));
+      const y = batchNormInference({ x: v, mean: w.runningMean.read(), std, gamma: w.gamma.read(), beta: w.beta.read() });
+      std.dispose();
+      return { v: y };
+    }
     const shifted = scale ? tf.sub(v, tf.div(w.runningMean.read(), scale)) : tf.sub(v, w.runningMean.read());
     const y = tf.mul(tf.div(shifted, tf.sqrt(tf.add(w.runningVar.read(), opts.eps))), w.gamma.read());
     return { v: tf.add(y, scale ? tf.div(w.beta.read(), scale) : w.beta.read()), scale };

@@ -17,7 +17,9 @@ import {
   BATCH_NORM_CENTERED_SQUARES,
   BATCH_NORM_GRAD_INPUT,
   BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_INFERENCE,
   BATCH_NORM_TRAIN,
+  hasFusedBatchNormInference,
   hasFusedBatchNormKernels,
 } from '../../src/layers/batch_norm_kernels.js';
 
@@ -502,6 +504,34 @@ describe('fused training batch norm', () => {
       } finally {
         configs.forEach((k) => tf.registerKernel(k));
       }
+    });
+
+    test(`TorchBatchNorm in inference: the fused kernel against float64 and bit for bit the composition, on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const variance = perChannel(30, 0.5).map((v) => v * v);
+      const layer = new TorchBatchNorm({});
+      layer.build([null, ...shape.slice(1)]);
+      layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(mean), tf.tensor1d(variance)]);
+      const xt = tf.tensor(x, shape);
+      const infer = () => tf.tidy(() => (layer.apply(xt, { training: false }) as tf.Tensor).dataSync());
+      assert.ok(hasFusedBatchNormInference(), 'fused inference kernel registered');
+      const fused = infer();
+      assertClose(
+        fused,
+        Array.from(x, (v, i) => ((v - mean[i % C]) / Math.sqrt(variance[i % C] + 1e-5)) * gamma[i % C] + beta[i % C]),
+        'y',
+        1e-6,
+      );
+      const config = tf.getKernel(BATCH_NORM_INFERENCE, backend)!;
+      tf.unregisterKernel(BATCH_NORM_INFERENCE, backend);
+      try {
+        assert.ok(!hasFusedBatchNormInference());
+        assert.deepEqual(fused, infer(), `y on ${backend}`);
+      } finally {
+        tf.registerKernel(config);
+      }
+      xt.dispose();
+      layer.weights.forEach((w) => w.dispose());
     });
   }
 });

@@ -8,6 +8,7 @@ import {
   BATCH_NORM_CENTERED_SQUARES,
   BATCH_NORM_GRAD_INPUT,
   BATCH_NORM_GRAD_SUMS,
+  BATCH_NORM_INFERENCE,
   BATCH_NORM_TRAIN,
 } from '../../layers/batch_norm_kernels.js';
 import { bindKernel, type KernelIO } from './binding.js';
@@ -45,6 +46,14 @@ export const batchNormKernels: KernelConfig[] = [
     const p = ptrs(io, [x, mean, invStd, gamma, beta]);
     const y = io.output(x.shape);
     simd(io.heap).batchNormTrainForward(p[0], p[1], p[2], p[3], p[4], y.ptr, rows, C);
+    return y;
+  }),
+
+  ...bindKernel<Named, unknown>(BATCH_NORM_INFERENCE, ({ inputs: { x, mean, std, gamma, beta } }, io) => {
+    const { rows, C } = rowsAndChannels(BATCH_NORM_INFERENCE, [x], [mean, std, gamma, beta]);
+    const p = ptrs(io, [x, mean, std, gamma, beta]);
+    const y = io.output(x.shape);
+    simd(io.heap).batchNormInference(p[0], p[1], p[2], p[3], p[4], y.ptr, rows, C);
     return y;
   }),
 

@@ -93,6 +93,27 @@ export function batchNormTrainForward(x: usize, mean: usize, invStd: usize, gamm
   }
 }
 
+/** y[r, c] = ((x[r, c] − mean[c]) / std[c]) · gamma[c] + beta[c] (inference; rounds as sub, div, mul, add). */
+export function batchNormInference(x: usize, mean: usize, std: usize, gamma: usize, beta: usize, y: usize, rows: i32, C: i32): void {
+  const C4 = C & ~3,
+    rowBytes = (<usize>C) << 2;
+  for (let r = 0; r < rows; r++) {
+    const px = x + <usize>r * rowBytes,
+      py = y + <usize>r * rowBytes;
+    let c = 0;
+    for (; c < C4; c += 4) {
+      const o = (<usize>c) << 2;
+      const xhat = f32x4.div(f32x4.sub(v128.load(px + o), v128.load(mean + o)), v128.load(std + o));
+      v128.store(py + o, f32x4.add(f32x4.mul(xhat, v128.load(gamma + o)), v128.load(beta + o)));
+    }
+    for (; c < C; c++) {
+      const o = (<usize>c) << 2;
+      const xhat = (load<f32>(px + o) - load<f32>(mean + o)) / load<f32>(std + o);
+      store<f32>(py + o, xhat * load<f32>(gamma + o) + load<f32>(beta + o));
+    }
+  }
+}
+
 /**
  * out[c] = Σ_r dy[r, c] and out[C + c] = Σ_r dy[r, c] · x̂[r, c], x̂ = (x − mean) · invStd.
  * `tmp` is scratch for 2·C floats.

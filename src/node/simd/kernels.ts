@@ -30,6 +30,7 @@ export interface SimdKernels {
   batchNorm(x: Ptr, mean: Ptr, a: Ptr, offset: Ptr, out: Ptr, rows: number, C: number): void;
   centeredSquareSums(x: Ptr, mean: Ptr, out: Ptr, tmp: Ptr, rows: number, C: number): void;
   batchNormTrainForward(x: Ptr, mean: Ptr, invStd: Ptr, gamma: Ptr, beta: Ptr, y: Ptr, rows: number, C: number): void;
+  batchNormInference(x: Ptr, mean: Ptr, std: Ptr, gamma: Ptr, beta: Ptr, y: Ptr, rows: number, C: number): void;
   batchNormGradSums(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, out: Ptr, tmp: Ptr, rows: number, C: number): void;
   batchNormGradInput(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, a: Ptr, c0: Ptr, c1: Ptr, dx: Ptr, rows: number, C: number): void;
   /** See binary.as.ts. */
@@ -55,7 +56,10 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
         ),
         ...kernelInstanceOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
         ...kernelInstanceOn<
-          Pick<SimdKernels, 'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormGradSums' | 'batchNormGradInput'>
+          Pick<
+            SimdKernels,
+            'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormInference' | 'batchNormGradSums' | 'batchNormGradInput'
+          >
         >(batchNormWasm, memory),
         ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
         ...kernelInstanceOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
