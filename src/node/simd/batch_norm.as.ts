@@ -72,8 +72,12 @@ export function centeredSquareSums(x: usize, mean: usize, out: usize, tmp: usize
   }
 }
 
-/** y[r, c] = ((x[r, c] − mean[c]) · invStd[c]) · gamma[c] + beta[c]. */
-export function batchNormTrainForward(x: usize, mean: usize, invStd: usize, gamma: usize, beta: usize, y: usize, rows: i32, C: i32): void {
+/**
+ * y[r, c] = ((x[r, c] − mean[c]) ∘ s[c]) · gamma[c] + beta[c], ∘ = · (s = invStd) or / (s = std),
+ * rounded as those four float32 operations.
+ */
+// @ts-ignore: decorator
+@inline function normalizeRows(x: usize, mean: usize, s: usize, gamma: usize, beta: usize, y: usize, rows: i32, C: i32, divide: bool): void {
   const C4 = C & ~3,
     rowBytes = (<usize>C) << 2;
   for (let r = 0; r < rows; r++) {
@@ -82,36 +86,27 @@ export function batchNormTrainForward(x: usize, mean: usize, invStd: usize, gamm
     let c = 0;
     for (; c < C4; c += 4) {
       const o = (<usize>c) << 2;
-      const xhat = f32x4.mul(f32x4.sub(v128.load(px + o), v128.load(mean + o)), v128.load(invStd + o));
+      const d = f32x4.sub(v128.load(px + o), v128.load(mean + o));
+      const xhat = divide ? f32x4.div(d, v128.load(s + o)) : f32x4.mul(d, v128.load(s + o));
       v128.store(py + o, f32x4.add(f32x4.mul(xhat, v128.load(gamma + o)), v128.load(beta + o)));
     }
     for (; c < C; c++) {
       const o = (<usize>c) << 2;
-      const xhat = (load<f32>(px + o) - load<f32>(mean + o)) * load<f32>(invStd + o);
+      const d = load<f32>(px + o) - load<f32>(mean + o);
+      const xhat = divide ? d / load<f32>(s + o) : d * load<f32>(s + o);
       store<f32>(py + o, xhat * load<f32>(gamma + o) + load<f32>(beta + o));
     }
   }
 }
 
-/** y[r, c] = ((x[r, c] − mean[c]) / std[c]) · gamma[c] + beta[c] (inference; rounds as sub, div, mul, add). */
+/** y[r, c] = ((x[r, c] − mean[c]) · invStd[c]) · gamma[c] + beta[c]. */
+export function batchNormTrainForward(x: usize, mean: usize, invStd: usize, gamma: usize, beta: usize, y: usize, rows: i32, C: i32): void {
+  normalizeRows(x, mean, invStd, gamma, beta, y, rows, C, false);
+}
+
+/** y[r, c] = ((x[r, c] − mean[c]) / std[c]) · gamma[c] + beta[c] (inference, with std = √(running var + ε)). */
 export function batchNormInference(x: usize, mean: usize, std: usize, gamma: usize, beta: usize, y: usize, rows: i32, C: i32): void {
-  const C4 = C & ~3,
-    rowBytes = (<usize>C) << 2;
-  for (let r = 0; r < rows; r++) {
-    const px = x + <usize>r * rowBytes,
-      py = y + <usize>r * rowBytes;
-    let c = 0;
-    for (; c < C4; c += 4) {
-      const o = (<usize>c) << 2;
-      const xhat = f32x4.div(f32x4.sub(v128.load(px + o), v128.load(mean + o)), v128.load(std + o));
-      v128.store(py + o, f32x4.add(f32x4.mul(xhat, v128.load(gamma + o)), v128.load(beta + o)));
-    }
-    for (; c < C; c++) {
-      const o = (<usize>c) << 2;
-      const xhat = (load<f32>(px + o) - load<f32>(mean + o)) / load<f32>(std + o);
-      store<f32>(py + o, xhat * load<f32>(gamma + o) + load<f32>(beta + o));
-    }
-  }
+  normalizeRows(x, mean, std, gamma, beta, y, rows, C, true);
 }
 
 /**

@@ -9,6 +9,7 @@
  * and summed in part order (Σ over T float32 values: within float32 rounding of the one-thread sums).
  */
 import { setAconKernelSplitter, type AconBackwardArgs, type AconForwardArgs, type HeapAllocator } from '../../ops/acon/kernel_split.js';
+import type { AconCLayout } from '../../ops/acon/kernel_names.js';
 import type { AconExports } from '../../ops/acon/wasm.js';
 import { wasmSharedBase64 } from '../../ops/simd/acon.wasm.generated.js';
 import { compileKernelModule, isSharedMemory } from '../../wasm/kernel_module.js';
@@ -21,20 +22,9 @@ import { getKernelThreads } from './kernel_threads.js';
  */
 export const MIN_SPLIT_ELEMENTS = 1 << 16;
 
-/** The kernel layout (see `kernel_names.ts`): x [N,S,C], p1/p2 [Cp], β [Nb,Sb,Cb]. */
-export interface AconLayout {
-  N: number;
-  S: number;
-  C: number;
-  Cp: number;
-  Nb: number;
-  Sb: number;
-  Cb: number;
-}
-
 /** One part of a split call: its layout and where its x rows and β entries start (in floats). */
 export interface AconPart {
-  layout: AconLayout;
+  layout: AconCLayout;
   xOffset: number;
   betaOffset: number;
   /** Whether β varies along the split axis, so that the part's dβ entries are its own (else it is a partial sum). */
@@ -56,7 +46,7 @@ function ranges(extent: number, parts: number): [start: number, length: number][
 }
 
 /** Splits a call into at most `parts` parts (see the module doc); one part if nothing can be split. */
-export function splitAconLayout(L: AconLayout, parts: number): AconPart[] {
+export function splitAconLayout(L: AconCLayout, parts: number): AconPart[] {
   const { N, S, C, Nb, Sb, Cb } = L;
   if (N >= parts || (N > 1 && S < parts))
     return ranges(N, parts).map(([n0, n]) => ({
@@ -81,7 +71,7 @@ export function splitAconLayout(L: AconLayout, parts: number): AconPart[] {
   });
 }
 
-const layoutArgs = (l: AconLayout) => [l.N, l.S, l.C, l.Cp, l.Nb, l.Sb, l.Cb] as const;
+const layoutArgs = (l: AconCLayout) => [l.N, l.S, l.C, l.Cp, l.Nb, l.Sb, l.Cb] as const;
 
 const EXPORTS = ['aconCForward', 'aconCBackward'] as const;
 const FORWARD = 0,
@@ -106,7 +96,7 @@ function poolOn(memory: WebAssembly.Memory, workers: number): KernelPool | undef
 }
 
 /** The parts of a call on `layout`, or undefined if it stays on the calling thread. */
-function plan(memory: WebAssembly.Memory, layout: AconLayout): { parts: AconPart[]; pool: KernelPool } | undefined {
+function plan(memory: WebAssembly.Memory, layout: AconCLayout): { parts: AconPart[]; pool: KernelPool } | undefined {
   const threads = getKernelThreads();
   if (threads < 2 || layout.N * layout.S * layout.C < MIN_SPLIT_ELEMENTS || !isSharedMemory(memory)) return undefined;
   const parts = splitAconLayout(layout, threads);
@@ -116,7 +106,7 @@ function plan(memory: WebAssembly.Memory, layout: AconLayout): { parts: AconPart
   return p && { parts, pool: p };
 }
 
-function layoutOf(args: readonly number[], at: number): AconLayout {
+function layoutOf(args: readonly number[], at: number): AconCLayout {
   const [N, S, C, Cp, Nb, Sb, Cb] = args.slice(at, at + 7);
   return { N, S, C, Cp, Nb, Sb, Cb };
 }
