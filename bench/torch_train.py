@@ -1,6 +1,6 @@
 """PyTorch twin of the training benchmark (bench/train_vs_torch.bench.ts): the compare network
-(ShuffleNetV2 0.5x, stages 1,2,1, 28x28x1, 10 classes) built by python/acon_torch (the official
-AconC and MetaAconC modules, native nn.BatchNorm2d, NCHW as PyTorch does it natively) and trained
+(ShuffleNetV2 0.5x, stages 1,2,1, 28x28x1, 10 classes) built by python/acon_torch (AconC and
+MetaAconC on the official forward, torch_official.py; native nn.BatchNorm2d, NCHW as PyTorch does it natively) and trained
 with acon's recipe: SGD with momentum 0.9, learning rate 0.1, weight decay 4e-5 on conv and dense
 kernels only, softmax cross-entropy with label smoothing 0.1, batch 128, seed 1 initialisation,
 one process with THREADS intra-op threads.
@@ -22,6 +22,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from acon_torch.models import build_model  # noqa: E402
 from acon_torch.train import param_groups  # noqa: E402
+from torch_official import official  # noqa: E402
 
 BATCH = 128
 
@@ -41,7 +42,7 @@ def main():
     records = []
     for activation in activations:
         torch.manual_seed(1)
-        model = build_model("shufflenet", activation, 0.5, [1, 2, 1])
+        model = official(build_model("shufflenet", activation, 0.5, [1, 2, 1]))
         model.train()
         opt = torch.optim.SGD(param_groups(model, 4e-5), lr=0.1, momentum=0.9)
 
