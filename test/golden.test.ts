@@ -4,13 +4,13 @@
  * themselves are shared with the browser tests (test/helpers/golden_cases.ts).
  */
 import { describe, it, before } from 'node:test';
-import { BACKENDS, useBackend } from './helpers/backends.js';
+import { KERNEL_BACKENDS, useBackend } from './helpers/backends.js';
 import { checkLayerCase, checkOpCase } from './helpers/golden_cases.js';
 import { loadGolden } from './helpers/golden.js';
 
 const cases = loadGolden();
 
-for (const backend of BACKENDS) {
+for (const backend of KERNEL_BACKENDS) {
   describe(`golden vectors from PyTorch on ${backend}`, { skip: cases ? false : 'golden.json not found (see message above)' }, () => {
     before(() => useBackend(backend));
     for (const c of cases ?? []) {

@@ -16,6 +16,8 @@ export {
 export { registerTrainingKernels, unregisterTrainingKernels } from './kernels/index.js';
 export { setKernelThreads, getKernelThreads, KERNEL_THREADS_ENV } from './threads/kernel_threads.js';
 export { closeKernelThreads } from './threads/acon_split.js';
+export { RELAXED_SIMD_ENV } from './relaxed_simd.js';
+export { relaxedSimd } from '../wasm/kernel_module.js';
 export { DataParallelTrainer, WorkerError } from './parallel/index.js';
 export type {
   DataParallelTrainerOptions,

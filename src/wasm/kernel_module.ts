@@ -36,10 +36,41 @@ export function instantiateOn<T>(mod: WebAssembly.Module, memory: WebAssembly.Me
   return new WebAssembly.Instance(mod, { env: { memory } }).exports as T;
 }
 
-/** Both builds of a kernel source, as `scripts/build-wasm.mjs` writes them. */
+/**
+ * The builds of a kernel source, as `scripts/build-wasm.mjs` writes them: for a private and a shared
+ * memory, and, for sources using the multiply-adds of `fma.as.lib.ts`, the same two with relaxed
+ * SIMD (fused multiply-adds).
+ */
 export interface KernelBuilds {
   wasmBase64: string;
   wasmSharedBase64: string;
+  wasmRelaxedBase64?: string;
+  wasmRelaxedSharedBase64?: string;
+}
+
+/** `(func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2)))`. */
+const RELAXED_SIMD_PROBE = 'AGFzbQEAAAABCAFgA3t7ewF7AwIBAAoNAQsAIAAgASAC/YUCCw==';
+let relaxedAllowed = true;
+let relaxedValid: boolean | undefined;
+
+/**
+ * Whether kernels take their relaxed-SIMD builds: where the engine validates relaxed SIMD (Chromium
+ * 114+, Node 22+; Node 20 once `acon/node` has set V8's flag) and `allowRelaxedSimd(false)` was not
+ * called. Their results may differ from the other builds' in the last bits (one rounding per
+ * multiply-add instead of two).
+ */
+export function relaxedSimd(): boolean {
+  relaxedValid ??= typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes(RELAXED_SIMD_PROBE));
+  return relaxedAllowed && relaxedValid;
+}
+
+/**
+ * Allows or forbids the relaxed-SIMD builds for kernels instantiated from now on (and asks the
+ * engine again whether it has relaxed SIMD, which a V8 flag may have just turned on).
+ */
+export function allowRelaxedSimd(allowed: boolean): void {
+  relaxedAllowed = allowed;
+  relaxedValid = undefined;
 }
 
 /** Whether `memory` is shared between threads (then only the shared-memory build links to it). */
@@ -47,9 +78,15 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
 }
 
-/** `kernelInstance` of the build that `memory` takes (private or shared). */
+/** The build to instantiate on a private or a shared memory: relaxed SIMD where `relaxedSimd()`. */
+export function kernelBuild(builds: KernelBuilds, shared: boolean): string {
+  const relaxed = relaxedSimd() ? (shared ? builds.wasmRelaxedSharedBase64 : builds.wasmRelaxedBase64) : undefined;
+  return relaxed ?? (shared ? builds.wasmSharedBase64 : builds.wasmBase64);
+}
+
+/** `kernelInstance` of the build that `memory` takes. */
 export function kernelInstanceOn<T>(builds: KernelBuilds, memory: WebAssembly.Memory): T {
-  return kernelInstance<T>(isSharedMemory(memory) ? builds.wasmSharedBase64 : builds.wasmBase64, memory);
+  return kernelInstance<T>(kernelBuild(builds, isSharedMemory(memory)), memory);
 }
 
 /** `instantiateOn` of the synchronously compiled module of `base64`. */

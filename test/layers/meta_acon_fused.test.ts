@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { MetaAconC, ops } from '../../src/index.js';
-import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { KERNEL_BACKENDS, useBackend } from '../helpers/backends.js';
 
 type Shape = [number, ...number[]];
 
@@ -47,7 +47,7 @@ function assertNear(a: Float32Array, b: Float32Array, rtol: number, what: string
     assert.ok(Math.abs(a[i] - b[i]) <= rtol * (Math.abs(b[i]) + scale), `${what}[${i}]: fused ${a[i]}, composition ${b[i]}`);
 }
 
-for (const backend of BACKENDS)
+for (const backend of KERNEL_BACKENDS)
   describe(`the fused MetaAconC op on ${backend}`, () => {
     before(() => useBackend(backend));
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { MetaAconC } from '../../src/index.js';
-import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { KERNEL_BACKENDS, useBackend } from '../helpers/backends.js';
 
-for (const backend of BACKENDS)
+for (const backend of KERNEL_BACKENDS)
   describe(`MetaAconC numerics on ${backend}`, () => {
     before(() => useBackend(backend));
 

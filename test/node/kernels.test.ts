@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers the gradients
 import { registerTrainingKernels, trainingKernels, unregisterTrainingKernels } from '../../src/node/kernels/index.js';
 import { TorchBatchNorm } from '../../src/layers/torch_batch_norm.js';
+import { useBackend } from '../helpers/backends.js';
 import { withCrossReplicaReducer, type CrossReplicaReducer } from '../../src/layers/cross_replica.js';
 import {
   BATCH_NORM_CENTERED_SQUARES,
@@ -100,12 +101,12 @@ async function check(
   rawInputs: Record<string, Input> | Input[],
   attrs: Attrs,
   what: string,
-  backends = ['wasm', 'cpu'],
+  backends: string[] = ['wasm:simd', 'wasm:relaxed-simd', 'cpu'],
 ) {
   const inputs = withValues(rawInputs);
   const expected = reference(kernelName, inputs, attrs);
   for (const backend of backends) {
-    await tf.setBackend(backend);
+    await useBackend(backend);
     const actual = ours(kernelName, inputs, attrs);
     assert.equal(actual.length, expected.length, `${what} on ${backend}: outputs`);
     actual.forEach((a, i) => assertClose(a, expected[i], `${kernelName} ${what} on ${backend}${actual.length > 1 ? ` output ${i}` : ''}`));
@@ -217,8 +218,8 @@ describe('conv2d and its gradients', () => {
       const per = size(v.shape) / v.shape[0];
       return { shape: [1, ...v.shape.slice(1)], values: v.values!.slice(n * per, (n + 1) * per) };
     };
-    for (const backend of ['wasm', 'cpu']) {
-      await tf.setBackend(backend);
+    for (const backend of ['wasm:simd', 'wasm:relaxed-simd', 'cpu']) {
+      await useBackend(backend);
       const filterGrad = (i: Record<string, Input>) => ours('Conv2DBackpropFilter', { x: i.x, dy: i.dy }, { ...attrs, filterShape: f })[0];
       const inputGrad = (i: Record<string, Input>) =>
         ours('Conv2DBackpropInput', { dy: i.dy, filter: i.filter }, { ...attrs, inputShape: [i.x.shape[0], ...x.slice(1)] })[0];

@@ -12,7 +12,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { AconA, AconB, AconC, MetaAconC, layers, ops } from '../../src/index.js';
 import { aconCGeneric } from '../../src/ops/acon/generic.js';
 import { aconCHard, aconCHardPartials, hardSigmoid, hardSigmoidSlope } from '../../src/math/acon.js';
-import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { KERNEL_BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert_close.js';
 import { randomArray, rng } from '../helpers/random.js';
 
@@ -44,7 +44,7 @@ describe('float64 hard-sigmoid reference', () => {
   });
 });
 
-for (const backend of BACKENDS)
+for (const backend of KERNEL_BACKENDS)
   for (const path of ['fused', 'generic'] as const)
     describe(`hard-sigmoid gate, ${path} path on ${backend}`, () => {
       before(() => useBackend(backend));
@@ -188,7 +188,7 @@ describe('the gate option of the layers', () => {
     assert.throws(() => new MetaAconC({ gate: 'tanh' as never }), /MetaAconC: gate must be 'sigmoid' or 'hardSigmoid', got 'tanh'/);
   });
 
-  for (const backend of BACKENDS)
+  for (const backend of KERNEL_BACKENDS)
     it(`computes with the hard gate and survives model.save / tf.loadLayersModel on ${backend}`, async () => {
       await useBackend(backend);
       const input = tfl.input({ shape: [4, 4, 3] });

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ops } from '../../src/index.js';
 import { aconCGeneric } from '../../src/ops/acon/generic.js';
 import type { AconGate } from '../../src/ops/acon/kernel_names.js';
-import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { KERNEL_BACKENDS, useBackend } from '../helpers/backends.js';
 
 const INF = Infinity;
 
@@ -50,7 +50,7 @@ function assertSame(actual: Expected, expected: Expected, what: string): void {
 
 const nan4 = [NaN, NaN, NaN, NaN];
 
-for (const backend of BACKENDS)
+for (const backend of KERNEL_BACKENDS)
   for (const path of ['fused', 'generic'] as const)
     describe(`non-finite inputs, ${path} path on ${backend}`, () => {
       before(() => useBackend(backend));

@@ -9,13 +9,13 @@ import { ops } from '../../src/index.js';
 import { aconCGeneric } from '../../src/ops/acon/generic.js';
 import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
 import { aconCDerivativeBounds, sigmoid } from '../../src/math/acon.js';
-import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { KERNEL_BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert_close.js';
 import { randomArray, rng } from '../helpers/random.js';
 import { GRID_SHAPES, checkLayoutGrid } from '../helpers/layout_grid.js';
 import { LAYOUTS, betaShape, reference } from '../helpers/acon_reference.js';
 
-for (const backend of BACKENDS) {
+for (const backend of KERNEL_BACKENDS) {
   describe(`ops.aconC on ${backend}`, () => {
     before(() => useBackend(backend));
 
@@ -189,7 +189,7 @@ for (const backend of BACKENDS) {
     });
 
     it('without a registered kernel (as on tfjs-node or webgl) the op and layers take the generic path', () => {
-      const saved = [ACON_C, ACON_C_GRAD].map((name) => tf.getKernel(name, backend)!);
+      const saved = [ACON_C, ACON_C_GRAD].map((name) => tf.getKernel(name, tf.getBackend())!);
       const r = rng(15);
       const x = tf.tensor(randomArray(r, 2 * 3 * 4 * 5), [2, 3, 4, 5]),
         p1 = tf.tensor(randomArray(r, 5)),

@@ -13,6 +13,7 @@ import { aconCCpuKernels } from '../../src/ops/acon/cpu.js';
 import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
 import { aconWasmKernelKind, registerAconCWasmKernels } from '../../src/ops/acon/wasm.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { useBackend } from '../helpers/backends.js';
 
 const rng = mulberry32;
 
@@ -190,258 +191,267 @@ before(async () => {
   assert.ok(await tf.setBackend('wasm'), 'wasm backend initialises');
 });
 
-describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
-  it('every β layout, Cp ∈ {1, C}, C ∈ {1,3,4,5,8,17,32}', async () => {
-    const r = rng(7);
-    let seed = 100;
-    for (const C of [1, 3, 4, 5, 8, 17, 32]) {
-      for (const Cp of C === 1 ? [1] : [1, C]) {
-        for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
-          // N, S ≥ 2 so that every broadcast axis is really summed over.
-          const N = 2 + Math.floor(r() * 3),
-            S = 2 + Math.floor(r() * 6);
-          await compare(randomCase(`C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++));
-        }
-      }
-    }
-  });
+// Each build of the module: plain SIMD, and relaxed SIMD (fused multiply-adds) as acon/node runs it.
+for (const build of ['simd', 'relaxed-simd'] as const)
+  describe(`the ${build} build`, () => {
+    before(() => useBackend(`wasm:${build}`));
 
-  it('the hard-sigmoid gate: every β layout, Cp ∈ {1, C}, C ∈ {1,5,8,17}', async () => {
-    const r = rng(8);
-    let seed = 300;
-    for (const C of [1, 5, 8, 17]) {
-      for (const Cp of C === 1 ? [1] : [1, C]) {
-        for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
-          const N = 2 + Math.floor(r() * 3),
-            S = 2 + Math.floor(r() * 6);
-          const k = randomCase(`hard gate C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++);
-          await compare({ ...k, gate: 'hardSigmoid' });
-        }
-      }
-    }
-  });
-
-  it('single rows and samples (N = 1, S = 1)', async () => {
-    let seed = 500;
-    for (const [N, S] of [
-      [1, 1],
-      [1, 6],
-      [5, 1],
-    ]) {
-      for (const C of [1, 4, 7]) {
-        for (const Cp of C === 1 ? [1] : [1, C]) {
-          for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
-            await compare(randomCase(`N=${N} S=${S} C=${C} Cp=${Cp} β ${name}`, N, S, C, Cp, shapeOf(N, S, C), seed++));
+    describe('AconC wasm SIMD kernels vs the cpu reference kernels', () => {
+      it('every β layout, Cp ∈ {1, C}, C ∈ {1,3,4,5,8,17,32}', async () => {
+        const r = rng(7);
+        let seed = 100;
+        for (const C of [1, 3, 4, 5, 8, 17, 32]) {
+          for (const Cp of C === 1 ? [1] : [1, C]) {
+            for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
+              // N, S ≥ 2 so that every broadcast axis is really summed over.
+              const N = 2 + Math.floor(r() * 3),
+                S = 2 + Math.floor(r() * 6);
+              await compare(randomCase(`C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++));
+            }
           }
         }
-      }
-    }
-  });
+      });
 
-  it('parameter gradients summed over 64,000 rows stay accurate to ~1e-6 of Σ|terms|', async () => {
-    // Every term has the same sign (dy > 0, x > 0, p1 > p2 ≥ 0, β > 0 → k, k2, s·t > 0), so the sums
-    // do not cancel and a float32 running sum (error ~1e-4 here) would fail the 1e-6 tolerance.
-    const N = 16,
-      S = 4000,
-      C = 3,
-      r = rng(99);
-    const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-    for (const [Cp, bShape] of [
-      [C, [1, 1, C]],
-      [1, [1, 1, 1]],
-      [C, [1, S, 1]],
-      [C, [N, 1, C]],
-    ] as const) {
-      await compare(
-        {
-          what: `long sums Cp=${Cp} β [${bShape}]`,
-          N,
-          S,
-          C,
-          Cp,
-          bShape: [...bShape],
-          x: u(N * S * C, 0.1, 2),
-          p1: u(Cp, 1, 1.5),
-          p2: u(Cp, 0, 0.5),
-          beta: u(bShape[0] * bShape[1] * bShape[2], 0.1, 1),
-          dy: u(N * S * C, 0.5, 1),
-        },
-        { atolSum: 0, rtol: 1e-6 },
-      );
-    }
-  });
+      it('the hard-sigmoid gate: every β layout, Cp ∈ {1, C}, C ∈ {1,5,8,17}', async () => {
+        const r = rng(8);
+        let seed = 300;
+        for (const C of [1, 5, 8, 17]) {
+          for (const Cp of C === 1 ? [1] : [1, C]) {
+            for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
+              const N = 2 + Math.floor(r() * 3),
+                S = 2 + Math.floor(r() * 6);
+              const k = randomCase(`hard gate C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, S, C), seed++);
+              await compare({ ...k, gate: 'hardSigmoid' });
+            }
+          }
+        }
+      });
 
-  it('empty batch: y and dx empty, parameter gradients zero', async () => {
-    for (const [Cp, bShape] of [
-      [4, [1, 1, 4]],
-      [1, [1, 1, 1]],
-      [4, [1, 1, 1]],
-    ] as const) {
-      const got = await compare(randomCase(`N=0 Cp=${Cp} β [${bShape}]`, 0, 3, 4, Cp, [...bShape], 1));
-      assert.deepEqual([...got.dp1, ...got.dp2, ...got.db], new Array(2 * Cp + bShape[2]).fill(0));
-    }
-  });
-});
+      it('single rows and samples (N = 1, S = 1)', async () => {
+        let seed = 500;
+        for (const [N, S] of [
+          [1, 1],
+          [1, 6],
+          [5, 1],
+        ]) {
+          for (const C of [1, 4, 7]) {
+            for (const Cp of C === 1 ? [1] : [1, C]) {
+              for (const [name, shapeOf] of Object.entries(LAYOUTS)) {
+                await compare(randomCase(`N=${N} S=${S} C=${C} Cp=${Cp} β ${name}`, N, S, C, Cp, shapeOf(N, S, C), seed++));
+              }
+            }
+          }
+        }
+      });
 
-describe('AconC wasm SIMD kernels: the tiled paths (β constant over S, C % 4 = 0)', () => {
-  /** Layouts that take the tiled paths when N·S (β shared over N) or S (β per sample) is ≥ 8. */
-  const TILED = {
-    'per channel [1,1,C]': (N: number, C: number) => [1, 1, C],
-    'per sample-channel [N,1,C]': (N: number, C: number) => [N, 1, C],
-    'per sample [N,1,1]': (N: number, C: number) => [N, 1, 1],
-    'shared [1,1,1]': (N: number, C: number) => [1, 1, 1],
-  } as const;
+      it('parameter gradients summed over 64,000 rows stay accurate to ~1e-6 of Σ|terms|', async () => {
+        // Every term has the same sign (dy > 0, x > 0, p1 > p2 ≥ 0, β > 0 → k, k2, s·t > 0), so the sums
+        // do not cancel and a float32 running sum (error ~1e-4 here) would fail the 1e-6 tolerance.
+        const N = 16,
+          S = 4000,
+          C = 3,
+          r = rng(99);
+        const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+        for (const [Cp, bShape] of [
+          [C, [1, 1, C]],
+          [1, [1, 1, 1]],
+          [C, [1, S, 1]],
+          [C, [N, 1, C]],
+        ] as const) {
+          await compare(
+            {
+              what: `long sums Cp=${Cp} β [${bShape}]`,
+              N,
+              S,
+              C,
+              Cp,
+              bShape: [...bShape],
+              x: u(N * S * C, 0.1, 2),
+              p1: u(Cp, 1, 1.5),
+              p2: u(Cp, 0, 0.5),
+              beta: u(bShape[0] * bShape[1] * bShape[2], 0.1, 1),
+              dy: u(N * S * C, 0.5, 1),
+            },
+            { atolSum: 0, rtol: 1e-6 },
+          );
+        }
+      });
 
-  it('both gates, Cp ∈ {1, C}, C ∈ {4, 8, 24, 32, 64, 132}, tiles of odd and even row counts', async () => {
-    let seed = 900;
-    for (const gate of ['sigmoid', 'hardSigmoid'] as const)
-      for (const C of [4, 8, 24, 32, 64, 132])
-        for (const Cp of [1, C])
+      it('empty batch: y and dx empty, parameter gradients zero', async () => {
+        for (const [Cp, bShape] of [
+          [4, [1, 1, 4]],
+          [1, [1, 1, 1]],
+          [4, [1, 1, 1]],
+        ] as const) {
+          const got = await compare(randomCase(`N=0 Cp=${Cp} β [${bShape}]`, 0, 3, 4, Cp, [...bShape], 1));
+          assert.deepEqual([...got.dp1, ...got.dp2, ...got.db], new Array(2 * Cp + bShape[2]).fill(0));
+        }
+      });
+    });
+
+    describe('AconC wasm SIMD kernels: the tiled paths (β constant over S, C % 4 = 0)', () => {
+      /** Layouts that take the tiled paths when N·S (β shared over N) or S (β per sample) is ≥ 8. */
+      const TILED = {
+        'per channel [1,1,C]': (N: number, C: number) => [1, 1, C],
+        'per sample-channel [N,1,C]': (N: number, C: number) => [N, 1, C],
+        'per sample [N,1,1]': (N: number, C: number) => [N, 1, 1],
+        'shared [1,1,1]': (N: number, C: number) => [1, 1, 1],
+      } as const;
+
+      it('both gates, Cp ∈ {1, C}, C ∈ {4, 8, 24, 32, 64, 132}, tiles of odd and even row counts', async () => {
+        let seed = 900;
+        for (const gate of ['sigmoid', 'hardSigmoid'] as const)
+          for (const C of [4, 8, 24, 32, 64, 132])
+            for (const Cp of [1, C])
+              for (const [name, shapeOf] of Object.entries(TILED)) {
+                const N = 3,
+                  S = C === 132 ? 9 : 37;
+                const k = randomCase(`${gate} C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, C), seed++);
+                await compare({ ...k, gate });
+              }
+      });
+
+      it('vectors with extreme finite values inside a tile, and a tile whose float32 sums overflow', async () => {
+        // x = ±3e38 (z overflows: the per-vector path), dy·x = 1e60 (a float32 term overflows: the
+        // tile is summed again in float64; the true dp1, dp2 are finite only in float64 and round to ±Inf).
+        let seed = 950;
+        for (const gate of ['sigmoid', 'hardSigmoid'] as const)
           for (const [name, shapeOf] of Object.entries(TILED)) {
-            const N = 3,
-              S = C === 132 ? 9 : 37;
-            const k = randomCase(`${gate} C=${C} Cp=${Cp} β ${name} x [${N},${S},${C}]`, N, S, C, Cp, shapeOf(N, C), seed++);
+            const N = 2,
+              S = 20,
+              C = 8;
+            const k = randomCase(`${gate} extremes in tiles β ${name}`, N, S, C, C, shapeOf(N, C), seed++);
+            k.x[3 * C + 1] = 3e38;
+            k.x[7 * C + 6] = -3e38;
+            k.x[12 * C + 2] = 1e30;
+            k.dy[12 * C + 2] = 1e-25;
+            k.x[25 * C + 5] = 1e20;
+            k.dy[25 * C + 5] = 1e19;
             await compare({ ...k, gate });
           }
-  });
+      });
 
-  it('vectors with extreme finite values inside a tile, and a tile whose float32 sums overflow', async () => {
-    // x = ±3e38 (z overflows: the per-vector path), dy·x = 1e60 (a float32 term overflows: the
-    // tile is summed again in float64; the true dp1, dp2 are finite only in float64 and round to ±Inf).
-    let seed = 950;
-    for (const gate of ['sigmoid', 'hardSigmoid'] as const)
-      for (const [name, shapeOf] of Object.entries(TILED)) {
-        const N = 2,
-          S = 20,
+      it('NaN and ±∞ inside a tile reach exactly the outputs they enter; the finite rest is unchanged', async () => {
+        const N = 1,
+          S = 16,
           C = 8;
-        const k = randomCase(`${gate} extremes in tiles β ${name}`, N, S, C, C, shapeOf(N, C), seed++);
-        k.x[3 * C + 1] = 3e38;
-        k.x[7 * C + 6] = -3e38;
-        k.x[12 * C + 2] = 1e30;
-        k.dy[12 * C + 2] = 1e-25;
-        k.x[25 * C + 5] = 1e20;
-        k.dy[25 * C + 5] = 1e19;
-        await compare({ ...k, gate });
-      }
-  });
-
-  it('NaN and ±∞ inside a tile reach exactly the outputs they enter; the finite rest is unchanged', async () => {
-    const N = 1,
-      S = 16,
-      C = 8;
-    for (const gate of ['sigmoid', 'hardSigmoid'] as const) {
-      const k = randomCase(`${gate} non-finite in a tile`, N, S, C, C, [1, 1, C], 990);
-      k.x[5 * C + 1] = NaN;
-      k.x[9 * C + 2] = Infinity;
-      k.x[10 * C + 2] = -Infinity;
-      k.dy[14 * C + 3] = NaN;
-      const [want, got] = [await runOn('cpu', k), await runOn('wasm', k)];
-      for (const key of ['y', 'dx', 'dp1', 'dp2', 'db'] as const)
-        want[key].forEach((w, i) => {
-          const g = got[key][i];
-          const ok = Number.isFinite(w) ? Math.abs(g - w) <= 1e-5 * (1 + Math.abs(w)) : Object.is(g, w);
-          assert.ok(ok, `${gate} ${key}[${i}]: got ${g}, expected ${w}`);
-        });
-      assert.ok(Number.isNaN(got.y[5 * C + 1]) && Number.isNaN(got.dp1[1]) && Number.isNaN(got.dp2[3]), `${gate}: NaN reaches its outputs`);
-    }
-  });
-});
-
-describe('AconC wasm SIMD kernels on extreme inputs', () => {
-  const XS = [3e38, -3e38, 1e30, -1e30, 0, 1e-30, -1e-30, 1e-45, 1, -1, 87.5, -88, 20, -20];
-  const BETAS = [0, 1, -1, -5, 1e30, -1e30, 3e38, 1e-20];
-  const PARAMS = [
-    [1.5, -0.5],
-    [1, 0],
-    [0.25, 0.75],
-    [-2, 3],
-  ];
-  /** One channel per (x, β, p1, p2) combination, so every gradient is a single term. */
-  function extremeCase(shared: boolean, DYS = [1, -2.5, 0.75]): Case {
-    const x: number[] = [],
-      beta: number[] = [],
-      p1: number[] = [],
-      p2: number[] = [],
-      dy: number[] = [];
-    let j = 0;
-    for (const xv of XS)
-      for (const bv of BETAS)
-        for (const [a, b] of shared ? [PARAMS[0]] : PARAMS) {
-          x.push(xv);
-          beta.push(bv);
-          p1.push(a);
-          p2.push(b);
-          dy.push(DYS[j++ % DYS.length]);
+        for (const gate of ['sigmoid', 'hardSigmoid'] as const) {
+          const k = randomCase(`${gate} non-finite in a tile`, N, S, C, C, [1, 1, C], 990);
+          k.x[5 * C + 1] = NaN;
+          k.x[9 * C + 2] = Infinity;
+          k.x[10 * C + 2] = -Infinity;
+          k.dy[14 * C + 3] = NaN;
+          const [want, got] = [await runOn('cpu', k), await runOn('wasm', k)];
+          for (const key of ['y', 'dx', 'dp1', 'dp2', 'db'] as const)
+            want[key].forEach((w, i) => {
+              const g = got[key][i];
+              const ok = Number.isFinite(w) ? Math.abs(g - w) <= 1e-5 * (1 + Math.abs(w)) : Object.is(g, w);
+              assert.ok(ok, `${gate} ${key}[${i}]: got ${g}, expected ${w}`);
+            });
+          assert.ok(
+            Number.isNaN(got.y[5 * C + 1]) && Number.isNaN(got.dp1[1]) && Number.isNaN(got.dp2[3]),
+            `${gate}: NaN reaches its outputs`,
+          );
         }
-    const C = x.length;
-    return {
-      what: `extremes (${shared ? 'shared' : 'per-channel'} p, dy ∈ {${DYS}})`,
-      N: 1,
-      S: 1,
-      C,
-      Cp: shared ? 1 : C,
-      bShape: [1, 1, C],
-      x: Float32Array.from(x),
-      p1: Float32Array.from(shared ? [p1[0]] : p1),
-      p2: Float32Array.from(shared ? [p2[0]] : p2),
-      beta: Float32Array.from(beta),
-      dy: Float32Array.from(dy),
-    };
-  }
+      });
+    });
 
-  it('no NaN anywhere; matches the cpu kernels, Inf only where they overflow too', async () => {
-    for (const [shared, dys] of [
-      [false, undefined],
-      [true, undefined],
-      [false, [0]],
-      [true, [0]],
-    ] as const) {
-      const k = extremeCase(shared, dys && [...dys]);
-      const got = await compare(k, { atol: 1e-6, atolSum: 1e-6 });
-      for (const [name, v] of Object.entries(got)) {
-        if (name !== 'shapes') assert.ok(!(v as Float32Array).some(Number.isNaN), `${k.what}: NaN in ${name}`);
+    describe('AconC wasm SIMD kernels on extreme inputs', () => {
+      const XS = [3e38, -3e38, 1e30, -1e30, 0, 1e-30, -1e-30, 1e-45, 1, -1, 87.5, -88, 20, -20];
+      const BETAS = [0, 1, -1, -5, 1e30, -1e30, 3e38, 1e-20];
+      const PARAMS = [
+        [1.5, -0.5],
+        [1, 0],
+        [0.25, 0.75],
+        [-2, 3],
+      ];
+      /** One channel per (x, β, p1, p2) combination, so every gradient is a single term. */
+      function extremeCase(shared: boolean, DYS = [1, -2.5, 0.75]): Case {
+        const x: number[] = [],
+          beta: number[] = [],
+          p1: number[] = [],
+          p2: number[] = [],
+          dy: number[] = [];
+        let j = 0;
+        for (const xv of XS)
+          for (const bv of BETAS)
+            for (const [a, b] of shared ? [PARAMS[0]] : PARAMS) {
+              x.push(xv);
+              beta.push(bv);
+              p1.push(a);
+              p2.push(b);
+              dy.push(DYS[j++ % DYS.length]);
+            }
+        const C = x.length;
+        return {
+          what: `extremes (${shared ? 'shared' : 'per-channel'} p, dy ∈ {${DYS}})`,
+          N: 1,
+          S: 1,
+          C,
+          Cp: shared ? 1 : C,
+          bShape: [1, 1, C],
+          x: Float32Array.from(x),
+          p1: Float32Array.from(shared ? [p1[0]] : p1),
+          p2: Float32Array.from(shared ? [p2[0]] : p2),
+          beta: Float32Array.from(beta),
+          dy: Float32Array.from(dy),
+        };
       }
-    }
-  });
 
-  it('β = 0 gives the mean of p1·x and p2·x', async () => {
-    const k = extremeCase(false);
-    const got = await runOn('wasm', k);
-    for (let c = 0; c < k.C; c++) {
-      if (k.beta[c] !== 0) continue;
-      const mean = Math.fround((k.p1[c] * k.x[c] + k.p2[c] * k.x[c]) / 2);
-      const tol = 2 ** -22 * Math.abs(k.x[c]) * (Math.abs(k.p1[c]) + Math.abs(k.p2[c]));
-      assert.ok(
-        Object.is(got.y[c], mean) || Math.abs(got.y[c] - mean) <= tol,
-        `x=${k.x[c]} p=(${k.p1[c]},${k.p2[c]}): y ${got.y[c]} vs mean ${mean}`,
-      );
-    }
-  });
+      it('no NaN anywhere; matches the cpu kernels, Inf only where they overflow too', async () => {
+        for (const [shared, dys] of [
+          [false, undefined],
+          [true, undefined],
+          [false, [0]],
+          [true, [0]],
+        ] as const) {
+          const k = extremeCase(shared, dys && [...dys]);
+          const got = await compare(k, { atol: 1e-6, atolSum: 1e-6 });
+          for (const [name, v] of Object.entries(got)) {
+            if (name !== 'shapes') assert.ok(!(v as Float32Array).some(Number.isNaN), `${k.what}: NaN in ${name}`);
+          }
+        }
+      });
 
-  it('saturated z: y → p1·x (z → +∞) or p2·x (z → −∞) with zero β-gradient', async () => {
-    const C = 8,
-      x = Float32Array.from([1e30, -1e30, 3e38, -3e38, 50, -50, 1e10, -1e10]);
-    const k: Case = {
-      what: 'saturated',
-      N: 1,
-      S: 1,
-      C,
-      Cp: 1,
-      bShape: [1, 1, 1],
-      x,
-      p1: Float32Array.of(0.5),
-      p2: Float32Array.of(-0.25),
-      beta: Float32Array.of(1e6),
-      dy: new Float32Array(C).fill(1),
-    };
-    const got = await compare(k);
-    for (let c = 0; c < C; c++) {
-      const want = Math.fround((x[c] > 0 ? 0.5 : -0.25) * x[c]);
-      assert.equal(got.y[c], want, `y at x=${x[c]}`);
-    }
-    assert.equal(got.db[0], 0, 'dβ vanishes when every s·t underflows');
+      it('β = 0 gives the mean of p1·x and p2·x', async () => {
+        const k = extremeCase(false);
+        const got = await runOn('wasm', k);
+        for (let c = 0; c < k.C; c++) {
+          if (k.beta[c] !== 0) continue;
+          const mean = Math.fround((k.p1[c] * k.x[c] + k.p2[c] * k.x[c]) / 2);
+          const tol = 2 ** -22 * Math.abs(k.x[c]) * (Math.abs(k.p1[c]) + Math.abs(k.p2[c]));
+          assert.ok(
+            Object.is(got.y[c], mean) || Math.abs(got.y[c] - mean) <= tol,
+            `x=${k.x[c]} p=(${k.p1[c]},${k.p2[c]}): y ${got.y[c]} vs mean ${mean}`,
+          );
+        }
+      });
+
+      it('saturated z: y → p1·x (z → +∞) or p2·x (z → −∞) with zero β-gradient', async () => {
+        const C = 8,
+          x = Float32Array.from([1e30, -1e30, 3e38, -3e38, 50, -50, 1e10, -1e10]);
+        const k: Case = {
+          what: 'saturated',
+          N: 1,
+          S: 1,
+          C,
+          Cp: 1,
+          bShape: [1, 1, 1],
+          x,
+          p1: Float32Array.of(0.5),
+          p2: Float32Array.of(-0.25),
+          beta: Float32Array.of(1e6),
+          dy: new Float32Array(C).fill(1),
+        };
+        const got = await compare(k);
+        for (let c = 0; c < C; c++) {
+          const want = Math.fround((x[c] > 0 ? 0.5 : -0.25) * x[c]);
+          assert.equal(got.y[c], want, `y at x=${x[c]}`);
+        }
+        assert.equal(got.db[0], 0, 'dβ vanishes when every s·t underflows');
+      });
+    });
   });
-});
 
 describe('AconC wasm kernels on a shared heap (tfjs threaded build) and on a heap they cannot import', () => {
   /** A minimal stand-in for BackendWasm; `shared`: its memory is shared and imported, as in the threaded build. */

@@ -1,6 +1,8 @@
 // Row-major single-precision GEMMs on the host heap (pointers are byte offsets), with register
 // tiles of 4 rows × 8 columns of out and K split into blocks of KC that stay in cache.
 
+import { madd } from '../../wasm/fma.as.lib';
+
 const KC = 256;
 
 /** out[M×N] = a[M×K] · b[K×N]. */
@@ -34,10 +36,10 @@ export function gemm(a: usize, b: usize, out: usize, M: i32, K: i32, N: i32): vo
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     const a0 = f32x4.splat(load<f32>(pa)), a1 = f32x4.splat(load<f32>(pa + aRow));
     const a2 = f32x4.splat(load<f32>(pa + 2 * aRow)), a3 = f32x4.splat(load<f32>(pa + 3 * aRow));
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     pa += 4; pb += rowBytes;
   }
   v128.store(o0, c00); v128.store(o0, c01, 16); v128.store(o1, c10); v128.store(o1, c11, 16);
@@ -52,8 +54,8 @@ export function gemm(a: usize, b: usize, out: usize, M: i32, K: i32, N: i32): vo
   let pb = b + ((<usize>k0 * N + j) << 2);
   for (let k = k0; k < k1; k++) {
     const s = f32x4.splat(load<f32>(pa));
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pb, 16)));
+    c0 = madd(s, v128.load(pb), c0);
+    c1 = madd(s, v128.load(pb, 16), c1);
     pa += 4; pb += rowBytes;
   }
   v128.store(o, c0); v128.store(o, c1, 16);
@@ -97,10 +99,10 @@ export function gemmTN(a: usize, b: usize, out: usize, M: i32, K: i32, N: i32): 
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa), a1 = v128.load32_splat(pa, 4);
     const a2 = v128.load32_splat(pa, 8), a3 = v128.load32_splat(pa, 12);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     pa += aRow; pb += rowBytes;
   }
   v128.store(o0, c00); v128.store(o0, c01, 16); v128.store(o1, c10); v128.store(o1, c11, 16);
@@ -115,8 +117,8 @@ export function gemmTN(a: usize, b: usize, out: usize, M: i32, K: i32, N: i32): 
   let pb = b + ((<usize>k0 * N + j) << 2);
   for (let k = k0; k < k1; k++) {
     const s = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pb, 16)));
+    c0 = madd(s, v128.load(pb), c0);
+    c1 = madd(s, v128.load(pb, 16), c1);
     pa += aRow; pb += rowBytes;
   }
   v128.store(o, c0); v128.store(o, c1, 16);

@@ -1,5 +1,5 @@
 /** Typed access to the AssemblyScript SIMD kernels, instantiated on a given memory. Pointers are byte offsets. */
-import { kernelInstanceOn } from '../../wasm/kernel_module.js';
+import { kernelInstanceOn, relaxedSimd } from '../../wasm/kernel_module.js';
 import * as batchNormWasm from './batch_norm.wasm.generated.js';
 import * as binaryWasm from './binary.wasm.generated.js';
 import * as copyWasm from './copy.wasm.generated.js';
@@ -39,15 +39,15 @@ export interface SimdKernels {
   copyRows(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
 }
 
-const cache = new WeakMap<WebAssembly.Memory, SimdKernels>();
+/** Per memory, the kernels of the plain-SIMD builds ([0]) and of the relaxed-SIMD ones ([1]). */
+const cache = new WeakMap<WebAssembly.Memory, [SimdKernels?, SimdKernels?]>();
 
-/** The kernels instantiated on `memory` (once per memory). */
+/** The kernels instantiated on `memory` (once per memory and `relaxedSimd()` setting). */
 export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
-  let k = cache.get(memory);
-  if (!k)
-    cache.set(
-      memory,
-      (k = {
+  let both = cache.get(memory);
+  if (!both) cache.set(memory, (both = []));
+  const which = relaxedSimd() ? 1 : 0;
+  return (both[which] ??= {
         ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
         ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
         ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
@@ -62,8 +62,6 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
           >
         >(batchNormWasm, memory),
         ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
-        ...kernelInstanceOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
-      }),
-    );
-  return k;
+    ...kernelInstanceOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
+  });
 }

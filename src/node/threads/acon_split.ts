@@ -11,8 +11,8 @@
 import { setAconKernelSplitter, type AconBackwardArgs, type AconForwardArgs, type HeapAllocator } from '../../ops/acon/kernel_split.js';
 import type { AconCLayout } from '../../ops/acon/kernel_names.js';
 import type { AconExports } from '../../ops/acon/wasm.js';
-import { wasmSharedBase64 } from '../../ops/simd/acon.wasm.generated.js';
-import { compileKernelModule, isSharedMemory } from '../../wasm/kernel_module.js';
+import * as aconBuilds from '../../ops/simd/acon.wasm.generated.js';
+import { compileKernelModule, isSharedMemory, kernelBuild } from '../../wasm/kernel_module.js';
 import { KernelPool } from './kernel_pool.js';
 import { getKernelThreads } from './kernel_threads.js';
 
@@ -89,8 +89,10 @@ export function splitCallCount(): number {
 /** The pool on `memory` with `workers` threads, or undefined where the heap is not shared. */
 function poolOn(memory: WebAssembly.Memory, workers: number): KernelPool | undefined {
   if (!isSharedMemory(memory)) return undefined;
-  if (pool && pool.memory !== memory) void closeKernelThreads();
-  pool ??= new KernelPool(memory, compileKernelModule(wasmSharedBase64), EXPORTS);
+  // The build the calling thread runs (relaxed SIMD or not), so that every part of a call rounds alike.
+  const module = compileKernelModule(kernelBuild(aconBuilds, true));
+  if (pool && (pool.memory !== memory || pool.module !== module)) void closeKernelThreads();
+  pool ??= new KernelPool(memory, module, EXPORTS);
   pool.resize(workers);
   return pool;
 }

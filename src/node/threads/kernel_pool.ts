@@ -110,7 +110,7 @@ export class KernelPool {
   /** `names`: the exports that calls may use, by index. */
   constructor(
     readonly memory: WebAssembly.Memory,
-    private readonly module: WebAssembly.Module,
+    readonly module: WebAssembly.Module,
     private readonly names: readonly string[],
   ) {}
 

@@ -16,7 +16,8 @@ import {
   type TensorInfo,
   type TypedArray,
 } from '@tensorflow/tfjs-core';
-import { wasmBase64, wasmSharedBase64 } from '../simd/acon.wasm.generated.js';
+import * as aconBuilds from '../simd/acon.wasm.generated.js';
+import { compileKernelModule, compileKernelModuleAsync, isSharedMemory, kernelBuild, relaxedSimd } from '../../wasm/kernel_module.js';
 import { aconCBackwardCpu, aconCForwardCpu } from './cpu.js';
 import { aconKernelSplitter, type AconBackwardArgs, type AconForwardArgs } from './kernel_split.js';
 import {
@@ -86,33 +87,18 @@ interface BackendWasmLike {
 
 /** Which build of the module a memory takes: tfjs's threaded build (cross-origin isolated pages) has a shared heap. */
 type MemoryKind = 'private' | 'shared';
-const BASE64: Record<MemoryKind, string> = { private: wasmBase64, shared: wasmSharedBase64 };
 
-/** Per build — undefined: not tried yet; null: WebAssembly or SIMD unavailable (or sync compile refused). */
-const compiled: Record<MemoryKind, WebAssembly.Module | null | undefined> = { private: undefined, shared: undefined };
-const instances = new WeakMap<WebAssembly.Memory, AconExports | null>();
-
-function moduleBytes(kind: MemoryKind): Uint8Array<ArrayBuffer> {
-  const bin = atob(BASE64[kind]);
-  const bytes = new Uint8Array(new ArrayBuffer(bin.length));
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
+/** The module of a build, or null where WebAssembly or SIMD is unavailable (or sync compile refused). */
 function compileSync(kind: MemoryKind = 'private'): WebAssembly.Module | null {
-  if (compiled[kind] === undefined) {
-    try {
-      compiled[kind] = typeof WebAssembly === 'object' ? new WebAssembly.Module(moduleBytes(kind)) : null;
-    } catch {
-      compiled[kind] = null;
-    }
+  try {
+    return typeof WebAssembly === 'object' ? compileKernelModule(kernelBuild(aconBuilds, kind === 'shared')) : null;
+  } catch {
+    return null;
   }
-  return compiled[kind]!;
 }
 
-function memoryKind(memory: WebAssembly.Memory): MemoryKind {
-  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'private';
-}
+/** Per memory, the instances of the plain-SIMD build ([0]) and of the relaxed-SIMD one ([1]); null where it cannot run. */
+const instances = new WeakMap<WebAssembly.Memory, [(AconExports | null)?, (AconExports | null)?]>();
 
 function heapMemory(backend: BackendWasmLike): WebAssembly.Memory | undefined {
   return backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
@@ -125,17 +111,18 @@ function heapMemory(backend: BackendWasmLike): WebAssembly.Memory | undefined {
 function kernelsFor(backend: BackendWasmLike): AconExports | null {
   const memory = heapMemory(backend);
   if (!memory) return null;
-  let k = instances.get(memory);
-  if (k === undefined) {
-    const mod = compileSync(memoryKind(memory));
+  let both = instances.get(memory);
+  if (!both) instances.set(memory, (both = []));
+  const which = relaxedSimd() ? 1 : 0;
+  if (both[which] === undefined) {
+    const mod = compileSync(isSharedMemory(memory) ? 'shared' : 'private');
     try {
-      k = mod ? (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as AconExports) : null;
+      both[which] = mod ? (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as AconExports) : null;
     } catch {
-      k = null;
+      both[which] = null;
     }
-    instances.set(memory, k);
   }
-  return k;
+  return both[which]!;
 }
 
 /** How the wasm kernels run on this tfjs `wasm` backend: the SIMD module on its heap, or the JS fallback loop. */
@@ -305,12 +292,11 @@ export function registerAconCWasmKernels(): boolean {
  * shared memory), so the kernels attach to tfjs's threaded build as well.
  */
 export async function initAconWasm(): Promise<void> {
-  for (const kind of ['private', 'shared'] as const) {
-    if (compiled[kind]) continue;
+  for (const shared of [false, true]) {
     try {
-      compiled[kind] = typeof WebAssembly === 'object' ? await WebAssembly.compile(moduleBytes(kind)) : null;
+      if (typeof WebAssembly === 'object') await compileKernelModuleAsync(kernelBuild(aconBuilds, shared));
     } catch {
-      compiled[kind] = null;
+      // No SIMD here: the op keeps its generic path.
     }
   }
   registerAconCWasmKernels();

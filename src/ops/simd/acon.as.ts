@@ -19,6 +19,8 @@
  * and sums the parameter-gradient terms in float64.
  */
 
+import { madd, nmadd } from '../../wasm/fma.as.lib';
+
 // ---- exp(w), w ≤ 0. Range reduction as in Cephes expf: w = n·ln2 + r, |r| ≤ ln2/2, ln2 split in
 // two so that n·LN2_HI is exact; e^r ≈ 1 + r + r²·q(r) with q of degree 4 (a near-minimax fit,
 // relative error 3.3e-9 on |r| ≤ ln2/2); 2^n from the exponent bits. ≤ 1 ulp on the normal range;
@@ -50,15 +52,15 @@ const TWO_M64: f32 = 5.421010862427522e-20;
 // @ts-ignore: decorator
 @inline function expNonPositive(w0: v128): v128 {
   const w = f32x4.pmax(w0, f32x4.splat(EXP_CLAMP));
-  const biased = f32x4.add(f32x4.mul(w, f32x4.splat(LOG2E)), f32x4.splat(ROUND_BIAS));
+  const biased = madd(w, f32x4.splat(LOG2E), f32x4.splat(ROUND_BIAS));
   const n = f32x4.sub(biased, f32x4.splat(ROUND_BIAS));
-  let r = f32x4.sub(w, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO_NEG)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(Q4), r), f32x4.splat(Q3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(Q0));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  let r = nmadd(n, f32x4.splat(LN2_HI), w);
+  r = nmadd(n, f32x4.splat(LN2_LO_NEG), r);
+  let p = madd(f32x4.splat(Q4), r, f32x4.splat(Q3));
+  p = madd(p, r, f32x4.splat(Q2));
+  p = madd(p, r, f32x4.splat(Q1));
+  p = madd(p, r, f32x4.splat(Q0));
+  p = f32x4.add(madd(f32x4.mul(p, r), r, r), f32x4.splat(1));
   return f32x4.mul(f32x4.mul(p, i32x4.shl(biased, 23)), f32x4.splat(TWO_M64));
 }
 
@@ -266,7 +268,7 @@ type Off = u8;
 @inline function bracket(z: v128, v: v128, a: v128, axb: v128, pd: v128): v128 {
   const big = v128.xor(a, v128.and(i32x4.shr_s(z, 31), axb));
   const q = v128.xor(pd, v128.and(z, i32x4.splat(SIGN_BIT)));
-  return f32x4.sub(big, f32x4.mul(q, v));
+  return nmadd(q, v, big);
 }
 
 /** Whether some lane of u or v is not finite (NaN or ±∞; also when u + v overflows, which only costs the slow path). */
@@ -664,7 +666,7 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
             const az1 = f32x4.abs(z1), az2 = f32x4.abs(z2);
             const m1 = gateSmall<H>(z1), m2 = gateSmall<H>(z2);
             const gs1 = gateSlope<H>(az1, m1), gs2 = gateSlope<H>(az2, m2);
-            const k1 = f32x4.sub(m1, f32x4.mul(az1, gs1)), k2 = f32x4.sub(m2, f32x4.mul(az2, gs2));
+            const k1 = nmadd(az1, gs1, m1), k2 = nmadd(az2, gs2, m2);
             v128.store(dx + off, f32x4.mul(g1, bracket(z1, k1, a, axb, pd)));
             v128.store(dx + off2, f32x4.mul(g2, bracket(z2, k2, a, axb, pd)));
             const gx1 = f32x4.mul(g1, x1);
@@ -676,7 +678,7 @@ function backwardVectorSlow(px: usize, pg: usize, pdx: usize, pa: usize, pb: usi
             const u2 = v128.and(v128.xor(tS2, tB2), i32x4.shr_s(z2, 31));
             acc1 = f32x4.add(acc1, f32x4.add(v128.xor(tB1, u1), v128.xor(tB2, u2)));
             acc2 = f32x4.add(acc2, f32x4.add(v128.xor(tS1, u1), v128.xor(tS2, u2)));
-            accb = f32x4.add(accb, f32x4.add(f32x4.mul(f32x4.mul(gx1, x1), gs1), f32x4.mul(f32x4.mul(gx2, x2), gs2)));
+            accb = f32x4.add(accb, madd(f32x4.mul(gx1, x1), gs1, f32x4.mul(f32x4.mul(gx2, x2), gs2)));
           }
           off += rowBytes << 1;
         }

@@ -1,0 +1,17 @@
+// Multiply-adds of the kernel sources. Each source is compiled twice (scripts/build-wasm.mjs):
+// without relaxed SIMD, where they are a multiply and an add (two roundings), and with it, where
+// f32x4.relaxed_madd is one fused multiply-add on CPUs that have FMA (x86-64 with FMA3, arm64).
+
+/** a·b + c, lane-wise. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** c − a·b, lane-wise. */
+// @ts-ignore: decorator
+@inline export function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
