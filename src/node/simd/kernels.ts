@@ -48,20 +48,20 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   if (!both) cache.set(memory, (both = []));
   const which = relaxedSimd() ? 1 : 0;
   return (both[which] ??= {
-        ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
-        ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
-        ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
-          depthwiseWasm,
-          memory,
-        ),
-        ...kernelInstanceOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
-        ...kernelInstanceOn<
-          Pick<
-            SimdKernels,
-            'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormInference' | 'batchNormGradSums' | 'batchNormGradInput'
-          >
-        >(batchNormWasm, memory),
-        ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
+    ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
+    ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
+    ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
+      depthwiseWasm,
+      memory,
+    ),
+    ...kernelInstanceOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
+    ...kernelInstanceOn<
+      Pick<
+        SimdKernels,
+        'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormInference' | 'batchNormGradSums' | 'batchNormGradInput'
+      >
+    >(batchNormWasm, memory),
+    ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
     ...kernelInstanceOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
   });
 }
