@@ -182,14 +182,19 @@ describe('conv2d and its gradients', () => {
   for (const [x, f, strides, pad, dimRoundingMode] of convCases) {
     const what = `x=[${x}] f=[${f}] strides=${strides} pad=${JSON.stringify(pad)}${dimRoundingMode ? ` ${dimRoundingMode}` : ''}`;
     const dyShape = () => convOutShape(x, f, strides, pad, dimRoundingMode);
-    // The forward is ours on cpu only (on wasm the stock one stays, and it mishandles 'ceil').
-    test(`Conv2D (cpu) ${what}`, () =>
+    test(`Conv2D ${what}`, () =>
       check(
         'Conv2D',
         { x: { shape: x }, filter: { shape: f } },
         { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode },
         what,
-        ['cpu'],
+      ));
+    test(`FusedConv2D with a bias ${what}`, () =>
+      check(
+        'FusedConv2D',
+        { x: { shape: x }, filter: { shape: f }, bias: { shape: [f[3]] } },
+        { strides, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode, activation: 'linear' },
+        what,
       ));
     test(`Conv2DBackpropFilter ${what}`, () =>
       check(
@@ -206,6 +211,13 @@ describe('conv2d and its gradients', () => {
         what,
       ));
   }
+  test('FusedConv2D with an activation is left to the stock kernel, with the same results', () =>
+    check(
+      'FusedConv2D',
+      { x: { shape: [2, 6, 6, 3] }, filter: { shape: [3, 3, 3, 4] }, bias: { shape: [4] } },
+      { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'relu' },
+      'relu',
+    ));
   test('batches whose im2col exceeds the scratch budget are taken in chunks', async () => {
     // 15 images of 64×64×16 under a 3×3 filter make 8.8M im2col floats, over the 8M budget.
     const [x, f] = [

@@ -1,11 +1,13 @@
 /**
- * Convolution kernels: the gradients of `Conv2D` and `DepthwiseConv2dNative` for wasm and cpu,
- * and the forward `Conv2D` for cpu only (the stock wasm one, XNNPACK's, is as fast as
- * im2col + GEMM). All float32 (other dtypes go to the stock kernels). The gradients throw for
- * NCHW and dilations > 1; the forward leaves those to the stock kernel.
+ * Convolution kernels for wasm and cpu: the forward `Conv2D` and `FusedConv2D` (im2col + GEMM;
+ * with fused multiply-adds where relaxed SIMD runs, faster than the stock XNNPACK kernel on the
+ * compare net's shapes) and the gradients of `Conv2D` and `DepthwiseConv2dNative`. All float32
+ * (other dtypes go to the stock kernels). The gradients throw for NCHW and dilations > 1; the
+ * forwards leave those, and fused activations other than linear, to the stock kernels.
  */
 import type {
   Conv2DAttrs,
+  FusedConv2DAttrs,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
   DepthwiseConv2dNativeBackpropFilterAttrs,
@@ -13,26 +15,44 @@ import type {
   KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { bindKernel } from './binding.js';
+import { bindKernel, type KernelIO } from './binding.js';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad } from './conv2d.js';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise_grads.js';
 import { convGeometry, isNhwcUndilated } from './geometry.js';
+import { simd } from './heap.js';
+import { BINARY_OPS } from '../simd/kernels.js';
 
 type Named = Record<string, TensorInfo>;
 
 const float32 = (...ts: TensorInfo[]) => ts.every((t) => t.dtype === 'float32');
 
+/** y = conv2d(x, filter) (+ bias per output channel), or null for the stock kernel. */
+function conv2dForwardImpl(
+  kernelName: string,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  attrs: Conv2DAttrs,
+  io: KernelIO,
+) {
+  if (!isNhwcUndilated(attrs) || !float32(x, filter, ...(bias ? [bias] : []))) return null;
+  const g = convGeometry(kernelName, x.shape, filter.shape, attrs, false);
+  if (bias && bias.shape.reduce((a, d) => a * d, 1) !== g.CO) return null;
+  const y = io.output([g.N, g.OH, g.OW, g.CO]);
+  conv2dForward(io.heap, io.input(x), io.input(filter), y.ptr, g);
+  if (bias) simd(io.heap).binary(BINARY_OPS.Add, y.ptr, io.input(bias), y.ptr, 1, g.N * g.OH * g.OW, g.CO, false);
+  return y;
+}
+
 export const convKernels: KernelConfig[] = [
-  ...bindKernel<Named, Conv2DAttrs>(
-    'Conv2D',
-    ({ inputs: { x, filter }, attrs }, io) => {
-      if (!isNhwcUndilated(attrs) || !float32(x, filter)) return null;
-      const g = convGeometry('Conv2D', x.shape, filter.shape, attrs, false);
-      const y = io.output([g.N, g.OH, g.OW, g.CO]);
-      conv2dForward(io.heap, io.input(x), io.input(filter), y.ptr, g);
-      return y;
-    },
-    ['cpu'],
+  ...bindKernel<Named, Conv2DAttrs>('Conv2D', ({ inputs: { x, filter }, attrs }, io) =>
+    conv2dForwardImpl('Conv2D', x, filter, undefined, attrs, io),
+  ),
+
+  ...bindKernel<Named, FusedConv2DAttrs>('FusedConv2D', ({ inputs: { x, filter, bias, preluActivationWeights }, attrs }, io) =>
+    (attrs.activation ?? 'linear') === 'linear' && !preluActivationWeights
+      ? conv2dForwardImpl('FusedConv2D', x, filter, bias, attrs, io)
+      : null,
   ),
 
   ...bindKernel<Named, Conv2DBackpropFilterAttrs>('Conv2DBackpropFilter', ({ inputs: { x, dy }, attrs }, io) => {

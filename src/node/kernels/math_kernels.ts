@@ -15,6 +15,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { bindKernel } from './binding.js';
+import { BINARY_OPS } from '../simd/kernels.js';
 import { f32, simd, withScratch } from './heap.js';
 import { axisRunLayout } from './layout.js';
 
@@ -34,9 +35,7 @@ function reduction(kernelName: 'Sum' | 'Mean'): KernelConfig[] {
   });
 }
 
-const binaryOps = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
-
-function binary(kernelName: keyof typeof binaryOps): KernelConfig[] {
+function binary(kernelName: keyof typeof BINARY_OPS): KernelConfig[] {
   return bindKernel<Named, unknown>(kernelName, ({ inputs: { a, b } }, io) => {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -49,7 +48,7 @@ function binary(kernelName: keyof typeof binaryOps): KernelConfig[] {
     const pFull = io.input(full),
       pv = io.input(v);
     const out = io.output(outShape);
-    simd(io.heap).binary(binaryOps[kernelName], pFull, pv, out.ptr, layout.outer, layout.run, layout.inner, vFirst);
+    simd(io.heap).binary(BINARY_OPS[kernelName], pFull, pv, out.ptr, layout.outer, layout.run, layout.inner, vFirst);
     return out;
   });
 }

@@ -33,11 +33,14 @@ export interface SimdKernels {
   batchNormInference(x: Ptr, mean: Ptr, std: Ptr, gamma: Ptr, beta: Ptr, y: Ptr, rows: number, C: number): void;
   batchNormGradSums(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, out: Ptr, tmp: Ptr, rows: number, C: number): void;
   batchNormGradInput(dy: Ptr, x: Ptr, mean: Ptr, invStd: Ptr, a: Ptr, c0: Ptr, c1: Ptr, dx: Ptr, rows: number, C: number): void;
-  /** See binary.as.ts. */
+  /** See binary.as.ts; op is one of BINARY_OPS. */
   binary(op: number, a: Ptr, v: Ptr, out: Ptr, outer: number, mid: number, inner: number, vFirst: boolean): void;
   /** See copy.as.ts. */
   copyRows(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
 }
+
+/** The op codes of `binary` (binary.as.ts), by tfjs kernel name. */
+export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 
 /** Per memory, the kernels of the plain-SIMD builds ([0]) and of the relaxed-SIMD ones ([1]). */
 const cache = new WeakMap<WebAssembly.Memory, [SimdKernels?, SimdKernels?]>();
