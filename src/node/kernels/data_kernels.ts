@@ -1,6 +1,7 @@
 /**
  * Data-movement kernels: `Concat`, `SplitV` and `Tile` (wasm and cpu) move whole rows with SIMD
- * or block copies instead of one call per innermost row or one per element; on wasm, `Identity`
+ * or block copies instead of one call per innermost row or one per element; the channel shuffle's
+ * `AconChannelShuffleSplit` and `AconChannelShuffleMerge` (de)interleave channel pairs; on wasm, `Identity`
  * and same-dtype `Cast` share their input's data (as the stock `Reshape` does) instead of
  * copying it. Strings and complex numbers go to the stock kernels.
  */
@@ -16,6 +17,7 @@ import {
   type TensorInfo,
   type TileAttrs,
 } from '@tensorflow/tfjs-core';
+import { CHANNEL_SHUFFLE_MERGE, CHANNEL_SHUFFLE_SPLIT } from '../../layers/channel_shuffle.js';
 import { bindKernel } from './binding.js';
 import { simd } from './heap.js';
 import { callStock } from './stock.js';
@@ -78,6 +80,31 @@ const tile = bindKernel<Named, TileAttrs>('Tile', ({ inputs: { x }, attrs: { rep
   return out;
 });
 
+/** The channel shuffle's split of x [..., C] into its even and odd channels (src/layers/channel_shuffle.ts). */
+const shuffleSplit = bindKernel<Named, object>(CHANNEL_SHUFFLE_SPLIT, ({ inputs: { x } }, io) => {
+  const C = x.shape[x.shape.length - 1];
+  if (x.dtype !== 'float32' || x.shape.length === 0 || C % 2 !== 0)
+    throw new Error(`${CHANNEL_SHUFFLE_SPLIT}: x must be float32 with an even channel count, got ${x.dtype} [${x.shape}]`);
+  const half = [...x.shape.slice(0, -1), C / 2];
+  const even = io.output(half),
+    odd = io.output(half);
+  const pairs = util.sizeFromShape(half);
+  if (pairs > 0) simd(io.heap).deinterleave(io.input(x), even.ptr, odd.ptr, pairs);
+  return [even, odd];
+});
+
+/** Its inverse (and gradient): x [..., 2·C'] from even and odd [..., C']. */
+const shuffleMerge = bindKernel<Named, object>(CHANNEL_SHUFFLE_MERGE, ({ inputs: { even, odd } }, io) => {
+  if (even.dtype !== 'float32' || odd.dtype !== 'float32' || !util.arraysEqual(even.shape, odd.shape) || even.shape.length === 0)
+    throw new Error(
+      `${CHANNEL_SHUFFLE_MERGE}: even and odd must be float32 of one shape, got ${even.dtype} [${even.shape}] and ${odd.dtype} [${odd.shape}]`,
+    );
+  const x = io.output([...even.shape.slice(0, -1), 2 * even.shape[even.shape.length - 1]]);
+  const pairs = util.sizeFromShape(even.shape);
+  if (pairs > 0) simd(io.heap).interleave(io.input(even), io.input(odd), x.ptr, pairs);
+  return x;
+});
+
 /** A wasm kernel returning x's data as the output when `shares` (else: the stock kernel). */
 function sharing(kernelName: string, shares: (x: TensorInfo, attrs: never) => boolean): KernelConfig {
   const kernelFunc = (args: { inputs: Named; backend: unknown; attrs: never }) => {
@@ -93,6 +120,8 @@ export const dataKernels: KernelConfig[] = [
   ...concat,
   ...splitV,
   ...tile,
+  ...shuffleSplit,
+  ...shuffleMerge,
   sharing('Identity', () => true),
   sharing('Cast', (x, attrs: CastAttrs) => x.dtype === attrs.dtype),
 ];

@@ -37,6 +37,8 @@ export interface SimdKernels {
   binary(op: number, a: Ptr, v: Ptr, out: Ptr, outer: number, mid: number, inner: number, vFirst: boolean): void;
   /** See copy.as.ts. */
   copyRows(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
+  deinterleave(x: Ptr, even: Ptr, odd: Ptr, pairs: number): void;
+  interleave(even: Ptr, odd: Ptr, x: Ptr, pairs: number): void;
 }
 
 /** The op codes of `binary` (binary.as.ts), by tfjs kernel name. */
@@ -65,6 +67,6 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
       >
     >(batchNormWasm, memory),
     ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
-    ...kernelInstanceOn<Pick<SimdKernels, 'copyRows'>>(copyWasm, memory),
+    ...kernelInstanceOn<Pick<SimdKernels, 'copyRows' | 'deinterleave' | 'interleave'>>(copyWasm, memory),
   });
 }
