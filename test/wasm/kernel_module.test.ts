@@ -79,14 +79,15 @@ describe('relaxed-SIMD builds', () => {
 
   it('the relaxed GEMM agrees with the plain one to float32 rounding', () => {
     enableRelaxedSimd({});
-    type Gemm = { gemm(a: number, b: number, out: number, M: number, K: number, N: number): void };
+    type Gemm = { gemm(a: number, b: number, out: number, M: number, K: number, N: number, pack: number): void };
     const memory = new WebAssembly.Memory({ initial: 4 });
-    const [M, K, N] = [13, 37, 19];
+    const [M, K, N] = [13, 37, 19],
+      pack = 3 << 16;
     const f = new Float32Array(memory.buffer);
     for (let i = 0; i < M * K + K * N; i++) f[i] = Math.sin(i * 0.7) * 3;
     const [a, b, o1, o2] = [0, M * K * 4, (M * K + K * N) * 4, (M * K + K * N + M * N) * 4];
-    kernelInstance<Gemm>(gemmBuilds.wasmBase64, memory).gemm(a, b, o1, M, K, N);
-    kernelInstance<Gemm>(gemmBuilds.wasmRelaxedBase64, memory).gemm(a, b, o2, M, K, N);
+    kernelInstance<Gemm>(gemmBuilds.wasmBase64, memory).gemm(a, b, o1, M, K, N, pack);
+    kernelInstance<Gemm>(gemmBuilds.wasmRelaxedBase64, memory).gemm(a, b, o2, M, K, N, pack);
     for (let i = 0; i < M; i++)
       for (let j = 0; j < N; j++) {
         let exact = 0,

@@ -39,12 +39,12 @@ export function conv2dForward(heap: Heap, x: number, w: number, y: number, g: Co
   const R = g.KH * g.KW * g.C,
     k = simd(heap);
   if (isPointwise(g)) {
-    k.gemm(x, w, y, g.N * g.OH * g.OW, R, g.CO);
+    gemm(heap, x, w, y, g.N * g.OH * g.OW, R, g.CO);
     return;
   }
   inChunks(heap, g, R, (col, c, xOffset, yOffset) => {
     k.im2col(x + xOffset, col, ...geometryArgs(c));
-    k.gemm(col, w, y + yOffset, c.N * c.OH * c.OW, R, g.CO);
+    gemm(heap, col, w, y + yOffset, c.N * c.OH * c.OW, R, g.CO);
   });
 }
 
@@ -68,14 +68,20 @@ export function conv2dInputGrad(heap: Heap, dy: number, w: number, dx: number, g
   withScratch(heap, g.CO * R, (wT) => {
     transpose(heap, w, wT, R, g.CO);
     if (isPointwise(g)) {
-      k.gemm(dy, wT, dx, g.N * g.OH * g.OW, g.CO, R);
+      gemm(heap, dy, wT, dx, g.N * g.OH * g.OW, g.CO, R);
       return;
     }
     inChunks(heap, g, R, (dcol, c, dxOffset, dyOffset) => {
-      k.gemm(dy + dyOffset, wT, dcol, c.N * c.OH * c.OW, g.CO, R);
+      gemm(heap, dy + dyOffset, wT, dcol, c.N * c.OH * c.OW, g.CO, R);
       k.col2im(dcol, dx + dxOffset, ...geometryArgs(c));
     });
   });
+}
+
+/** out[M×N] = a[M×K] · b[K×N] by the SIMD GEMM, with its packing scratch. */
+function gemm(heap: Heap, a: number, b: number, out: number, M: number, K: number, N: number): void {
+  const k = simd(heap);
+  withScratch(heap, k.gemmPackFloats(), (pack) => k.gemm(a, b, out, M, K, N, pack));
 }
 
 /** dst[cols×rows] = src[rows×cols]ᵀ, for small matrices such as filters. */

@@ -16,8 +16,9 @@ export interface SimdKernels {
   /** See im2col.as.ts. */
   im2col(x: Ptr, col: Ptr, ...g: GeometryArgs): void;
   col2im(col: Ptr, dx: Ptr, ...g: GeometryArgs): void;
-  /** See gemm.as.ts: out = a·b, and out += aᵀ·b. */
-  gemm(a: Ptr, b: Ptr, out: Ptr, M: number, K: number, N: number): void;
+  /** See gemm.as.ts: out = a·b (pack: gemmPackFloats() floats of scratch), and out += aᵀ·b. */
+  gemm(a: Ptr, b: Ptr, out: Ptr, M: number, K: number, N: number, pack: Ptr): void;
+  gemmPackFloats(): number;
   gemmTN(a: Ptr, b: Ptr, out: Ptr, M: number, K: number, N: number): void;
   /** See depthwise.as.ts. */
   depthwiseFilterGrad(x: Ptr, dy: Ptr, dW: Ptr, ...g: GeometryArgs): void;
@@ -54,7 +55,7 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   const which = relaxedSimd() ? 1 : 0;
   return (both[which] ??= {
     ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
-    ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN'>>(gemmWasm, memory),
+    ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN' | 'gemmPackFloats'>>(gemmWasm, memory),
     ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
       depthwiseWasm,
       memory,
