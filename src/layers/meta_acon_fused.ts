@@ -99,10 +99,42 @@ function affineBackward(inp: Float64Array, N: number, I: number, kernel: Float32
   return { dk, db, din };
 }
 
+/** Batch statistics of h [N,F] over every replica's rows, and the sum of every replica's `flag`. */
+interface BatchStatistics {
+  mean: Float64Array;
+  variance: Float64Array;
+  count: number;
+  flag: number;
+}
+
 /**
- * PyTorch's BatchNorm on h [N,F] in place (h becomes γ·ĥ + β); in training the statistics are over
- * every replica's rows (mean, then the biased variance: two all-reduces) and the running statistics
- * are updated.
+ * Σ h, Σ h², the row count and `flag` summed over the replicas in one all-reduce (one
+ * synchronisation per norm); mean = Σh/count, biased variance = Σh²/count − mean² (float64).
+ */
+function batchStatistics(h: Float64Array, N: number, F: number, reducer: CrossReplicaReducer, flag = 0): BatchStatistics {
+  const local = new Float64Array(2 * F + 2);
+  for (let n = 0; n < N; n++)
+    for (let f = 0; f < F; f++) {
+      const v = h[n * F + f];
+      local[f] += v;
+      local[F + f] += v * v;
+    }
+  local[2 * F] = N;
+  local[2 * F + 1] = flag;
+  const global = reducer.allReduce(local);
+  const count = global[2 * F];
+  const mean = new Float64Array(F),
+    variance = new Float64Array(F);
+  for (let f = 0; f < F; f++) {
+    mean[f] = global[f] / count;
+    variance[f] = Math.max(0, global[F + f] / count - mean[f] * mean[f]);
+  }
+  return { mean, variance, count, flag: global[2 * F + 1] };
+}
+
+/**
+ * PyTorch's BatchNorm on h [N,F] in place (h becomes γ·ĥ + β); in training with the batch
+ * statistics `stats` (every replica's rows), whose running statistics it updates.
  */
 function batchNorm(
   h: Float64Array,
@@ -110,27 +142,17 @@ function batchNorm(
   F: number,
   w: TorchBatchNormWeights,
   opts: FusedMetaAconOptions,
-  reducer: CrossReplicaReducer,
+  stats?: BatchStatistics,
 ): NormState {
   const gamma = w.gamma.read().dataSync() as Float32Array,
     beta = w.beta.read().dataSync() as Float32Array;
   const hat = new Float64Array(N * F),
     inv = new Float64Array(F);
-  const mean = new Float64Array(F),
-    variance = new Float64Array(F);
+  let mean: Float64Array, variance: Float64Array;
   let count = N;
-  if (opts.training) {
-    const sums = new Float64Array(F + 1);
-    for (let f = 0; f < F; f++) for (let n = 0; n < N; n++) sums[f] += h[n * F + f];
-    sums[F] = N;
-    const first = reducer.allReduce(sums);
-    count = first[F];
+  if (stats) {
+    ({ mean, variance, count } = stats);
     checkBatchNormCount(count, [N, F], opts);
-    for (let f = 0; f < F; f++) mean[f] = first[f] / count;
-    const squares = new Float64Array(F);
-    for (let f = 0; f < F; f++) for (let n = 0; n < N; n++) squares[f] += (h[n * F + f] - mean[f]) ** 2;
-    const sq = reducer.allReduce(squares);
-    for (let f = 0; f < F; f++) variance[f] = sq[f] / count;
     const m = opts.momentum;
     const rm = w.runningMean.read().dataSync() as Float32Array,
       rv = w.runningVar.read().dataSync() as Float32Array;
@@ -143,8 +165,8 @@ function batchNorm(
     w.runningMean.write(tf.tensor1d(newMean));
     w.runningVar.write(tf.tensor1d(newVar));
   } else {
-    mean.set(w.runningMean.read().dataSync());
-    variance.set(w.runningVar.read().dataSync());
+    mean = Float64Array.from(w.runningMean.read().dataSync());
+    variance = Float64Array.from(w.runningVar.read().dataSync());
   }
   for (let f = 0; f < F; f++) inv[f] = 1 / Math.sqrt(variance[f] + opts.eps);
   for (let n = 0; n < N; n++)
@@ -153,7 +175,7 @@ function batchNorm(
       hat[i] = (h[i] - mean[f]) * inv[f];
       h[i] = gamma[f] * hat[i] + beta[f];
     }
-  return { hat, inv, gamma, training: opts.training, count };
+  return { hat, inv, gamma, training: stats !== undefined, count };
 }
 
 /**
@@ -200,11 +222,14 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
   const reducer = crossReplicaReducer() ?? singleReplicaReducer;
   let nonFinite = 0;
   for (let i = 0; i < pooled.length; i++) if (!Number.isFinite(pooled[i])) nonFinite++;
-  // Synchronised replicas must all take the same path (their all-reduces pair up).
-  if (opts.training && w.norms.length && reducer !== singleReplicaReducer) nonFinite = reducer.allReduce([nonFinite])[0];
-  if (nonFinite > 0) return undefined;
   const H = w.affine[0].kernel.shape[1] as number;
   const kernels = w.affine.map((a) => a.kernel.read().dataSync() as Float32Array);
+  const h1 = affine(pooled, N, C, kernels[0], w.affine[0].bias.read().dataSync() as Float32Array, H);
+  const synchronised = opts.training && w.norms.length > 0;
+  // The first norm's all-reduce also counts every replica's non-finite means, so that synchronised
+  // replicas all take the same path (their all-reduces pair up).
+  const stats1 = synchronised ? batchStatistics(h1, N, H, reducer, nonFinite) : undefined;
+  if ((stats1 ? stats1.flag : nonFinite) > 0) return undefined;
   const inputs = [
     x,
     w.p1.read(),
@@ -216,10 +241,11 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [xt, p1, p2] = args as tf.Tensor[];
     // The generator, forward.
-    const h1 = affine(pooled, N, C, kernels[0], w.affine[0].bias.read().dataSync() as Float32Array, H);
-    const bn1 = w.norms.length ? batchNorm(h1, N, H, w.norms[0], opts, reducer) : undefined;
+    const bn1 = w.norms.length ? batchNorm(h1, N, H, w.norms[0], opts, stats1) : undefined;
     const h2 = affine(h1, N, H, kernels[1], w.affine[1].bias.read().dataSync() as Float32Array, C);
-    const bn2 = w.norms.length ? batchNorm(h2, N, C, w.norms[1], opts, reducer) : undefined;
+    const bn2 = w.norms.length
+      ? batchNorm(h2, N, C, w.norms[1], opts, synchronised ? batchStatistics(h2, N, C, reducer) : undefined)
+      : undefined;
     const beta64 = new Float64Array(N * C),
       beta = new Float32Array(N * C);
     for (let i = 0; i < N * C; i++) beta[i] = beta64[i] = 1 / (1 + Math.exp(-h2[i]));

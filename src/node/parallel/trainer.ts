@@ -139,9 +139,9 @@ export class DataParallelTrainer {
         "acon: this model has tfjs BatchNormalization layers, which normalise each replica's shard separately; TorchBatchNorm synchronises across replicas",
       );
     }
-    // Synchronised batch norm reduces at most 2 values per channel (+1) at a time.
+    // Synchronised batch norm reduces at most 2 values per channel (+2: the row count and a flag) at a time.
     const widest = Math.max(0, ...replica.layout.state.map((s) => s.reduce((a, b) => a * b, 1)));
-    const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 1));
+    const collective = createCollectiveBuffers(W, Math.max(16, 2 * widest + 2));
 
     const workerBackend = (NODE_BACKENDS as readonly string[]).includes(backend) ? (backend as NodeBackendName) : undefined;
     const pool = opts.pool;
