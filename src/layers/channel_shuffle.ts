@@ -17,6 +17,7 @@ export const CHANNEL_SHUFFLE_MERGE = 'AconChannelShuffleMerge';
 
 tf.registerGradient({
   kernelName: CHANNEL_SHUFFLE_SPLIT,
+  // The engine hands zeros for an output that does not reach the loss.
   gradFunc: (dys) => {
     const [dEven, dOdd] = dys as tf.Tensor[];
     return { x: () => tf.engine().runKernel(CHANNEL_SHUFFLE_MERGE, { even: dEven, odd: dOdd }) as tf.Tensor };

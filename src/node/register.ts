@@ -4,8 +4,8 @@
  * `@tensorflow/tfjs-backend-cpu` are installed (both are optional peers), then registers the
  * training kernels over their stock ones. The wasm backend then initialises on a shared heap and
  * the ACON kernels split large calls over kernel threads (`threads/`); the kernels take their
- * relaxed-SIMD (fused multiply-add) builds unless `ACON_RELAXED_SIMD=0` (`relaxed_simd.ts`). Choosing a backend stays with `tf.setBackend` or
- * `initNodeBackend()`.
+ * relaxed-SIMD (fused multiply-add) builds unless `ACON_RELAXED_SIMD=0` (`relaxed_simd.ts`).
+ * Choosing a backend stays with `tf.setBackend` or `initNodeBackend()`.
  */
 import { loadBackendPackages } from './backend.js';
 import { registerTrainingKernels } from './kernels/index.js';

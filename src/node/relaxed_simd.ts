@@ -12,14 +12,11 @@ export const RELAXED_SIMD_ENV = 'ACON_RELAXED_SIMD';
 
 /** Lets the kernels take their relaxed-SIMD builds where V8 can run them, unless `ACON_RELAXED_SIMD=0`. */
 export function enableRelaxedSimd(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env[RELAXED_SIMD_ENV] === '0') {
-    allowRelaxedSimd(false);
-    return false;
-  }
-  allowRelaxedSimd(true);
-  if (!relaxedSimd()) {
+  const allowed = env[RELAXED_SIMD_ENV] !== '0';
+  allowRelaxedSimd(allowed);
+  if (allowed && !relaxedSimd()) {
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-    allowRelaxedSimd(true);
+    allowRelaxedSimd(true); // asks the engine again
   }
   return relaxedSimd();
 }

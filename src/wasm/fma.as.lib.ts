@@ -1,6 +1,6 @@
-// Multiply-adds of the kernel sources. Each source is compiled twice (scripts/build-wasm.mjs):
-// without relaxed SIMD, where they are a multiply and an add (two roundings), and with it, where
-// f32x4.relaxed_madd is one fused multiply-add on CPUs that have FMA (x86-64 with FMA3, arm64).
+// Multiply-adds of the kernel sources. A source that imports them is compiled with and without
+// relaxed SIMD (scripts/build-wasm.mjs): without, they are a multiply and an add (two roundings);
+// with, f32x4.relaxed_madd, one fused multiply-add on CPUs that have FMA (x86-64 with FMA3, arm64).
 
 /** a·b + c, lane-wise. */
 // @ts-ignore: decorator

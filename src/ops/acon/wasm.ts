@@ -288,8 +288,9 @@ export function registerAconCWasmKernels(): boolean {
 /**
  * Compiles the SIMD module asynchronously (for browser main threads, where synchronous compilation
  * of larger modules is refused) and registers the wasm kernels. Resolves also when WebAssembly
- * SIMD is unavailable; the op then keeps its generic path. Compiles both builds (private and
- * shared memory), so the kernels attach to tfjs's threaded build as well.
+ * SIMD is unavailable; the op then keeps its generic path. Compiles the builds for a private and a
+ * shared memory (relaxed SIMD where the engine has it), so the kernels attach to tfjs's threaded
+ * build as well.
  */
 export async function initAconWasm(): Promise<void> {
   for (const shared of [false, true]) {
