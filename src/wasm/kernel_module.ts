@@ -73,6 +73,21 @@ export function allowRelaxedSimd(allowed: boolean): void {
   relaxedValid = undefined;
 }
 
+/**
+ * `make(memory)` cached per memory and per `relaxedSimd()` setting, so that kernels instantiated
+ * on a heap follow `allowRelaxedSimd`.
+ */
+export function perMemoryAndBuild<T>(make: (memory: WebAssembly.Memory) => T): (memory: WebAssembly.Memory) => T {
+  const cache = new WeakMap<WebAssembly.Memory, { plain?: T; relaxed?: T }>();
+  return (memory) => {
+    let both = cache.get(memory);
+    if (!both) cache.set(memory, (both = {}));
+    const which = relaxedSimd() ? 'relaxed' : 'plain';
+    if (!(which in both)) both[which] = make(memory);
+    return both[which] as T;
+  };
+}
+
 /** Whether `memory` is shared between threads (then only the shared-memory build links to it). */
 export function isSharedMemory(memory: WebAssembly.Memory): boolean {
   return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;

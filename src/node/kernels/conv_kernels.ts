@@ -5,15 +5,16 @@
  * (other dtypes go to the stock kernels). The gradients throw for NCHW and dilations > 1; the
  * forwards leave those, and fused activations other than linear, to the stock kernels.
  */
-import type {
-  Conv2DAttrs,
-  FusedConv2DAttrs,
-  Conv2DBackpropFilterAttrs,
-  Conv2DBackpropInputAttrs,
-  DepthwiseConv2dNativeBackpropFilterAttrs,
-  DepthwiseConv2dNativeBackpropInputAttrs,
-  KernelConfig,
-  TensorInfo,
+import {
+  util,
+  type Conv2DAttrs,
+  type FusedConv2DAttrs,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+  type DepthwiseConv2dNativeBackpropFilterAttrs,
+  type DepthwiseConv2dNativeBackpropInputAttrs,
+  type KernelConfig,
+  type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { bindKernel, type KernelIO } from './binding.js';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad } from './conv2d.js';
@@ -37,7 +38,7 @@ function conv2dForwardImpl(
 ) {
   if (!isNhwcUndilated(attrs) || !float32(x, filter, ...(bias ? [bias] : []))) return null;
   const g = convGeometry(kernelName, x.shape, filter.shape, attrs, false);
-  if (bias && bias.shape.reduce((a, d) => a * d, 1) !== g.CO) return null;
+  if (bias && util.sizeFromShape(bias.shape) !== g.CO) return null;
   const y = io.output([g.N, g.OH, g.OW, g.CO]);
   conv2dForward(io.heap, io.input(x), io.input(filter), y.ptr, g);
   if (bias) simd(io.heap).binary(BINARY_OPS.Add, y.ptr, io.input(bias), y.ptr, 1, g.N * g.OH * g.OW, g.CO, false);

@@ -1,5 +1,5 @@
 /** Typed access to the AssemblyScript SIMD kernels, instantiated on a given memory. Pointers are byte offsets. */
-import { kernelInstanceOn, relaxedSimd } from '../../wasm/kernel_module.js';
+import { kernelInstanceOn, perMemoryAndBuild } from '../../wasm/kernel_module.js';
 import * as batchNormWasm from './batch_norm.wasm.generated.js';
 import * as binaryWasm from './binary.wasm.generated.js';
 import * as copyWasm from './copy.wasm.generated.js';
@@ -45,29 +45,21 @@ export interface SimdKernels {
 /** The op codes of `binary` (binary.as.ts), by tfjs kernel name. */
 export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 
-/** Per memory, the kernels of the plain-SIMD builds ([0]) and of the relaxed-SIMD ones ([1]). */
-const cache = new WeakMap<WebAssembly.Memory, [SimdKernels?, SimdKernels?]>();
-
 /** The kernels instantiated on `memory` (once per memory and `relaxedSimd()` setting). */
-export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
-  let both = cache.get(memory);
-  if (!both) cache.set(memory, (both = []));
-  const which = relaxedSimd() ? 1 : 0;
-  return (both[which] ??= {
-    ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
-    ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN' | 'gemmPackFloats'>>(gemmWasm, memory),
-    ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
-      depthwiseWasm,
-      memory,
-    ),
-    ...kernelInstanceOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
-    ...kernelInstanceOn<
-      Pick<
-        SimdKernels,
-        'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormInference' | 'batchNormGradSums' | 'batchNormGradInput'
-      >
-    >(batchNormWasm, memory),
-    ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
-    ...kernelInstanceOn<Pick<SimdKernels, 'copyRows' | 'deinterleave' | 'interleave'>>(copyWasm, memory),
-  });
-}
+export const simdKernels: (memory: WebAssembly.Memory) => SimdKernels = perMemoryAndBuild((memory) => ({
+  ...kernelInstanceOn<Pick<SimdKernels, 'im2col' | 'col2im'>>(im2colWasm, memory),
+  ...kernelInstanceOn<Pick<SimdKernels, 'gemm' | 'gemmTN' | 'gemmPackFloats'>>(gemmWasm, memory),
+  ...kernelInstanceOn<Pick<SimdKernels, 'depthwiseFilterGrad' | 'depthwiseInputGrad' | 'expandChannels' | 'sumChannelGroups'>>(
+    depthwiseWasm,
+    memory,
+  ),
+  ...kernelInstanceOn<Pick<SimdKernels, 'sumAxis'>>(reduceWasm, memory),
+  ...kernelInstanceOn<
+    Pick<
+      SimdKernels,
+      'batchNorm' | 'centeredSquareSums' | 'batchNormTrainForward' | 'batchNormInference' | 'batchNormGradSums' | 'batchNormGradInput'
+    >
+  >(batchNormWasm, memory),
+  ...kernelInstanceOn<Pick<SimdKernels, 'binary'>>(binaryWasm, memory),
+  ...kernelInstanceOn<Pick<SimdKernels, 'copyRows' | 'deinterleave' | 'interleave'>>(copyWasm, memory),
+}));

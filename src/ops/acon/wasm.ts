@@ -17,7 +17,7 @@ import {
   type TypedArray,
 } from '@tensorflow/tfjs-core';
 import * as aconBuilds from '../simd/acon.wasm.generated.js';
-import { compileKernelModule, compileKernelModuleAsync, isSharedMemory, kernelBuild, relaxedSimd } from '../../wasm/kernel_module.js';
+import { compileKernelModule, compileKernelModuleAsync, isSharedMemory, kernelBuild, perMemoryAndBuild } from '../../wasm/kernel_module.js';
 import { aconCBackwardCpu, aconCForwardCpu } from './cpu.js';
 import { aconKernelSplitter, type AconBackwardArgs, type AconForwardArgs } from './kernel_split.js';
 import {
@@ -97,8 +97,15 @@ function compileSync(kind: MemoryKind = 'private'): WebAssembly.Module | null {
   }
 }
 
-/** Per memory, the instances of the plain-SIMD build ([0]) and of the relaxed-SIMD one ([1]); null where it cannot run. */
-const instances = new WeakMap<WebAssembly.Memory, [(AconExports | null)?, (AconExports | null)?]>();
+/** The instance on a memory, per build (plain or relaxed SIMD); null where it cannot run there. */
+const instanceOn = perMemoryAndBuild((memory): AconExports | null => {
+  const mod = compileSync(isSharedMemory(memory) ? 'shared' : 'private');
+  try {
+    return mod ? (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as AconExports) : null;
+  } catch {
+    return null;
+  }
+});
 
 function heapMemory(backend: BackendWasmLike): WebAssembly.Memory | undefined {
   return backend.wasm.asm.memory ?? backend.wasm.wasmMemory;
@@ -110,19 +117,7 @@ function heapMemory(backend: BackendWasmLike): WebAssembly.Memory | undefined {
  */
 function kernelsFor(backend: BackendWasmLike): AconExports | null {
   const memory = heapMemory(backend);
-  if (!memory) return null;
-  let both = instances.get(memory);
-  if (!both) instances.set(memory, (both = []));
-  const which = relaxedSimd() ? 1 : 0;
-  if (both[which] === undefined) {
-    const mod = compileSync(isSharedMemory(memory) ? 'shared' : 'private');
-    try {
-      both[which] = mod ? (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as AconExports) : null;
-    } catch {
-      both[which] = null;
-    }
-  }
-  return both[which]!;
+  return memory ? instanceOn(memory) : null;
 }
 
 /** How the wasm kernels run on this tfjs `wasm` backend: the SIMD module on its heap, or the JS fallback loop. */
