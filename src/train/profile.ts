@@ -48,6 +48,33 @@ export interface ProfileOptions {
   replicas?: number;
 }
 
+/** The row under which `profileTrainingStep` lists the forward JavaScript of ops with a custom gradient. */
+export const CUSTOM_GRADIENT_JS = '(JS of custom-gradient ops)';
+
+type ProfiledKernels = Awaited<ReturnType<typeof tf.profile>>['kernels'];
+
+/** The tfjs engine state that `tf.profile` records into (not public API). */
+function engineState(): { kernelDepth: number; activeProfile: { kernels: ProfiledKernels } } {
+  return (tf.engine() as unknown as { state: ReturnType<typeof engineState> }).state;
+}
+
+/**
+ * Each profiled entry's own time: tfjs times an op with a custom gradient around the kernels it
+ * runs, and lists those kernels too (before it, one level deeper), so their time is taken off
+ * their parent's. `depths[i]` is the engine's kernel depth when entry i was recorded.
+ */
+export function selfTimes(kernels: ProfiledKernels, depths: number[]): { name: string; ms: number }[] {
+  const nested: number[] = [];
+  return kernels.map((k, i) => {
+    const d = depths[i] ?? 0,
+      ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const inner = nested[d + 1] ?? 0;
+    nested[d + 1] = 0;
+    nested[d] = (nested[d] ?? 0) + ms;
+    return { name: k.name, ms: Math.max(0, ms - inner) };
+  });
+}
+
 /** One training step's loss and gradients, disposed; returns nothing so that nothing leaks. */
 function trainingStep(model: LayersModel, xs: tf.Tensor, ys: tf.Tensor2D, labelSmoothing: number, synchronised: boolean): void {
   const { value, grads } = withCrossReplicaReducer(synchronised ? singleReplicaReducer : undefined, () =>
@@ -89,15 +116,24 @@ export async function profileTrainingStep(model: LayersModel, options: ProfileOp
     }
     times.sort((a, b) => a - b);
     cpu.sort((a, b) => a - b);
-    const info = await tf.profile(() => trainingStep(model, xs, ys, eps, replicas > 1));
+    const depths: number[] = [];
+    const info = await tf.profile(() => {
+      const kernels = engineState().activeProfile.kernels;
+      kernels.push = (...entries) => {
+        for (let i = 0; i < entries.length; i++) depths.push(engineState().kernelDepth);
+        return Array.prototype.push.apply(kernels, entries);
+      };
+      trainingStep(model, xs, ys, eps, replicas > 1);
+    });
     const byName = new Map<string, { calls: number; ms: number }>();
-    // Ops with a custom gradient (e.g. fusedConv2d__op) are listed around the kernels they run; count only the kernels.
-    for (const k of info.kernels) {
-      if (k.name.endsWith('__op')) continue;
-      const entry = byName.get(k.name) ?? { calls: 0, ms: 0 };
+    for (const { name, ms } of selfTimes(info.kernels, depths)) {
+      // An entry that is no kernel is an op with a custom gradient (ACON's fused ops, fusedConv2d__op):
+      // its own time is the JavaScript of its forward (Meta-ACON's generator, say).
+      const label = tf.getKernel(name, tf.getBackend()) ? name : CUSTOM_GRADIENT_JS;
+      const entry = byName.get(label) ?? { calls: 0, ms: 0 };
       entry.calls++;
-      entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      byName.set(k.name, entry);
+      entry.ms += ms;
+      byName.set(label, entry);
     }
     const kernelMs = [...byName.values()].reduce((a, e) => a + e.ms, 0);
     const kernels = [...byName.entries()]

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { layers, ops } from '../../src/index.js';
 import { printStepProfiles } from '../../src/node/profile.js';
-import { bytesKeptForBackward, formatStepProfile, profileTrainingStep } from '../../src/train/profile.js';
+import { bytesKeptForBackward, CUSTOM_GRADIENT_JS, formatStepProfile, profileTrainingStep, selfTimes } from '../../src/train/profile.js';
 import { useBackend } from '../helpers/backends.js';
 
 describe('training-step profile', () => {
@@ -27,6 +27,36 @@ describe('training-step profile', () => {
     const table = formatStepProfile(p, 'tiny', 3);
     assert.match(table, /^tiny: one training step on cpu, batch 16: [\d.]+ ms .*peak tensor memory/);
     assert.match(table, /\n\(\d+ others\)/);
+    model.dispose();
+  });
+
+  it("takes nested kernels' time off the op with a custom gradient that ran them", () => {
+    // A (8 ms) and B (2 ms) ran inside S (15 ms), which ran inside T (20 ms); then a top-level C.
+    const entry = (name: string, kernelTimeMs: number) =>
+      ({ name, kernelTimeMs }) as Awaited<ReturnType<typeof tf.profile>>['kernels'][number];
+    const got = selfTimes([entry('A', 8), entry('B', 2), entry('S', 15), entry('T', 20), entry('C', 1)], [2, 2, 1, 0, 0]);
+    assert.deepEqual(got, [
+      { name: 'A', ms: 8 },
+      { name: 'B', ms: 2 },
+      { name: 'S', ms: 5 },
+      { name: 'T', ms: 5 },
+      { name: 'C', ms: 1 },
+    ]);
+  });
+
+  it("counts a fused Meta-ACON step's kernels once and lists its generator's JavaScript apart", async () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [4, 4, 6], units: 8 }),
+        layers.metaAconC({ r: 4 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 3 }),
+      ],
+    });
+    const p = await profileTrainingStep(model, { batch: 16, steps: 1 });
+    const names = p.kernels.map((k) => k.kernel);
+    assert.ok(names.includes('AconC') && names.includes(CUSTOM_GRADIENT_JS), `kernels: ${names}`);
+    assert.ok(!names.includes('unnamed scope'), `kernels: ${names}`);
     model.dispose();
   });
 
