@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ACON_C, ACON_C_GRAD, type AconGate } from '../ops/acon/kernel_names.js';
+import { matmul64 } from './matmul64.js';
 import { crossReplicaReducer, singleReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
 import { checkBatchNormCount, type TorchBatchNormWeights } from './torch_batch_norm.js';
 
@@ -63,40 +64,25 @@ interface NormState {
   count: number;
 }
 
-function affine(inp: Float64Array, N: number, I: number, kernel: Float32Array, bias: Float32Array, O: number): Float64Array {
-  const out = new Float64Array(N * O);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < O; o++) {
-      let s = bias[o];
-      for (let i = 0; i < I; i++) s += inp[n * I + i] * kernel[i * O + o];
-      out[n * O + o] = s;
-    }
-  return out;
+/** [R,K] row-major → [K,R] row-major, in float64. */
+function transpose(a: ArrayLike<number>, R: number, K: number): Float64Array {
+  const t = new Float64Array(R * K);
+  for (let r = 0; r < R; r++) for (let k = 0; k < K; k++) t[k * R + r] = a[r * K + k];
+  return t;
 }
 
-/** (dkernel, dbias, dinput) of out = inp·kernel + bias. */
+/** out = inp·kernel + bias for inp [N,I] and kernel [I,O]. */
+function affine(inp: Float64Array, N: number, I: number, kernel: Float32Array, bias: Float32Array, O: number): Float64Array {
+  return matmul64(inp, kernel, N, I, O, bias);
+}
+
+/** (dkernel, dbias, dinput) of out = inp·kernel + bias: inpᵀ·dout, Σ_n dout and dout·kernelᵀ. */
 function affineBackward(inp: Float64Array, N: number, I: number, kernel: Float32Array, O: number, dout: Float64Array) {
-  const dk = new Float32Array(I * O),
-    db = new Float32Array(O),
-    din = new Float64Array(N * I);
-  for (let i = 0; i < I; i++)
-    for (let o = 0; o < O; o++) {
-      let s = 0;
-      for (let n = 0; n < N; n++) s += inp[n * I + i] * dout[n * O + o];
-      dk[i * O + o] = s;
-    }
-  for (let o = 0; o < O; o++) {
-    let s = 0;
-    for (let n = 0; n < N; n++) s += dout[n * O + o];
-    db[o] = s;
-  }
-  for (let n = 0; n < N; n++)
-    for (let i = 0; i < I; i++) {
-      let s = 0;
-      for (let o = 0; o < O; o++) s += dout[n * O + o] * kernel[i * O + o];
-      din[n * I + i] = s;
-    }
-  return { dk, db, din };
+  const dk = matmul64(transpose(inp, N, I), dout, I, N, O);
+  const db = new Float64Array(O);
+  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) db[o] += dout[n * O + o];
+  const din = matmul64(dout, transpose(kernel, I, O), N, O, I);
+  return { dk: Float32Array.from(dk), db: Float32Array.from(db), din };
 }
 
 /** Batch statistics of h [N,F] over every replica's rows, and the sum of every replica's `flag`. */
@@ -187,8 +173,8 @@ function batchNorm(
  */
 function batchNormBackward(s: NormState, N: number, F: number, dout: Float64Array, reducer: CrossReplicaReducer) {
   const local = new Float64Array(2 * F);
-  for (let f = 0; f < F; f++)
-    for (let n = 0; n < N; n++) {
+  for (let n = 0; n < N; n++)
+    for (let f = 0; f < F; f++) {
       local[f] += dout[n * F + f];
       local[F + f] += dout[n * F + f] * s.hat[n * F + f];
     }
@@ -196,14 +182,12 @@ function batchNormBackward(s: NormState, N: number, F: number, dout: Float64Arra
     dgamma = Float32Array.from(local.subarray(F));
   const global = s.training ? reducer.allReduce(local, reducer.weight) : local;
   const share = reducer.weight * s.count;
-  for (let f = 0; f < F; f++) {
-    const g = s.gamma[f],
-      inv = s.inv[f];
-    for (let n = 0; n < N; n++) {
-      const i = n * F + f;
-      dout[i] = s.training ? g * inv * (dout[i] - global[f] / share - (s.hat[i] * global[F + f]) / share) : g * inv * dout[i];
+  for (let n = 0; n < N; n++)
+    for (let f = 0; f < F; f++) {
+      const i = n * F + f,
+        scale = s.gamma[f] * s.inv[f];
+      dout[i] = s.training ? scale * (dout[i] - global[f] / share - (s.hat[i] * global[F + f]) / share) : scale * dout[i];
     }
-  }
   return { dgamma, dbeta };
 }
 
