@@ -6,7 +6,8 @@
  *
  * - forward: the spatial mean (one Mean kernel), the generator
  *   β = σ(BN2(W2·BN1(W1·pooled + b1) + b2)) in float64 on the small [N,C] and [N,h] arrays (with the
- *   running statistics updated as PyTorch does), and the AconC kernel;
+ *   running statistics updated as PyTorch does; the products W·h on `matmul64`'s SIMD module), and
+ *   the AconC kernel;
  * - backward: the AconCGrad kernel, the generator's gradients by hand in float64, and the mean's
  *   gradient dpooled/S added to dx by one broadcasting Add.
  *
