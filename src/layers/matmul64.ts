@@ -29,20 +29,23 @@ function wasmKernel() {
   return wasm;
 }
 
-/** Where the products run: the SIMD module, or JavaScript where it cannot be instantiated. */
-export function matmul64Engine(): 'wasm' | 'js' {
-  return wasmKernel() ? 'wasm' : 'js';
-}
-
-/** The JavaScript loop (where the module cannot run, and as the tests' reference). */
-export function matmul64Js(
+/** a [M,K] · b [K,P] (+ init [P] on every row), in float64. */
+export type Matmul64 = (
   a: ArrayLike<number>,
   b: ArrayLike<number>,
   M: number,
   K: number,
   P: number,
   init?: ArrayLike<number>,
-): Float64Array {
+) => Float64Array;
+
+/** Where the products run: the SIMD module, or JavaScript where it cannot be instantiated. */
+export function matmul64Engine(): 'wasm' | 'js' {
+  return wasmKernel() ? 'wasm' : 'js';
+}
+
+/** The JavaScript loop (where the module cannot run, and as the tests' reference). */
+export const matmul64Js: Matmul64 = (a, b, M, K, P, init) => {
   const out = new Float64Array(M * P);
   for (let m = 0; m < M; m++)
     for (let p = 0; p < P; p++) {
@@ -51,17 +54,10 @@ export function matmul64Js(
       out[m * P + p] = s;
     }
   return out;
-}
+};
 
-/** a [M,K] · b [K,P] (+ init [P] on every row), in float64. */
-export function matmul64(
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  M: number,
-  K: number,
-  P: number,
-  init?: ArrayLike<number>,
-): Float64Array {
+/** The products, on the SIMD module where it runs. */
+export const matmul64: Matmul64 = (a, b, M, K, P, init) => {
   const k = wasmKernel();
   if (!k) return matmul64Js(a, b, M, K, P, init);
   const offsets = [M * K, K * P, init ? P : 0, M * P].reduce<number[]>((at, n, i) => [...at, at[i] + 8 * (n + (n & 1))], [FIRST]);
@@ -73,4 +69,4 @@ export function matmul64(
   if (init) view(2, P).set(init);
   k.exports.matmul64(offsets[0], offsets[1], offsets[3], M, K, P, init ? offsets[2] : 0);
   return view(3, M * P).slice();
-}
+};
