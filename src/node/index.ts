@@ -15,7 +15,7 @@ export {
 } from './backend.js';
 export { registerTrainingKernels, unregisterTrainingKernels } from './kernels/index.js';
 export { setKernelThreads, getKernelThreads, KERNEL_THREADS_ENV } from './threads/kernel_threads.js';
-export { closeKernelThreads } from './threads/acon_split.js';
+export { closeKernelThreads } from './threads/split_pool.js';
 export { RELAXED_SIMD_ENV } from './relaxed_simd.js';
 export { relaxedSimd } from '../wasm/kernel_module.js';
 export { DataParallelTrainer, WorkerError } from './parallel/index.js';

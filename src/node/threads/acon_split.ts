@@ -4,17 +4,15 @@
  * (N; else S; else C in blocks of 4 when p1/p2 are shared), and each part is an ordinary kernel
  * call on its sub-range of the tensors (x, y, dy, dx offset by rows; β and dβ offset too when β
  * varies along that axis). Part 0 runs on the calling thread, the others on kernel threads that
- * share the heap. Every element is computed by the same code as on one thread, so y and dx are
+ * share the heap (`split_pool.ts`). Every element is computed by the same code as on one thread, so y and dx are
  * identical bit for bit; the parameter gradients of each part are rounded to float32 by its call
  * and summed in part order (Σ over T float32 values: within float32 rounding of the one-thread sums).
  */
 import { setAconKernelSplitter, type AconBackwardArgs, type AconForwardArgs, type HeapAllocator } from '../../ops/acon/kernel_split.js';
 import type { AconCLayout } from '../../ops/acon/kernel_names.js';
 import type { AconExports } from '../../ops/acon/wasm.js';
-import * as aconBuilds from '../../ops/simd/acon.wasm.generated.js';
-import { compileKernelModule, isSharedMemory, kernelBuild } from '../../wasm/kernel_module.js';
-import { KernelPool } from './kernel_pool.js';
-import { getKernelThreads } from './kernel_threads.js';
+import type { KernelPool } from './kernel_pool.js';
+import { ranges, splitPool, splitThreads } from './split_pool.js';
 
 /**
  * Calls on fewer elements stay on the calling thread: waking a kernel thread and waiting for it
@@ -29,20 +27,6 @@ export interface AconPart {
   betaOffset: number;
   /** Whether β varies along the split axis, so that the part's dβ entries are its own (else it is a partial sum). */
   ownBeta: boolean;
-}
-
-/** `extent` units in at most `parts` contiguous ranges of ⌊extent/parts⌋ or ⌈extent/parts⌉ (the first ones longer). */
-function ranges(extent: number, parts: number): [start: number, length: number][] {
-  const n = Math.min(parts, extent),
-    base = Math.floor(extent / n),
-    extra = extent % n;
-  const out: [number, number][] = [];
-  for (let i = 0, start = 0; i < n; i++) {
-    const len = base + (i < extra ? 1 : 0);
-    out.push([start, len]);
-    start += len;
-  }
-  return out;
 }
 
 /** Splits a call into at most `parts` parts (see the module doc); one part if nothing can be split. */
@@ -73,39 +57,11 @@ export function splitAconLayout(L: AconCLayout, parts: number): AconPart[] {
 
 const layoutArgs = (l: AconCLayout) => [l.N, l.S, l.C, l.Cp, l.Nb, l.Sb, l.Cb] as const;
 
-const EXPORTS = ['aconCForward', 'aconCBackward'] as const;
-const FORWARD = 0,
-  BACKWARD = 1;
-
-let pool: KernelPool | undefined;
-/** Calls that ran split, for tests. */
-let splitCalls = 0;
-
-/** How many kernel calls have run over more than one thread in this process. */
-export function splitCallCount(): number {
-  return splitCalls;
-}
-
-/** The pool on `memory` with `workers` threads, or undefined where the heap is not shared. */
-function poolOn(memory: WebAssembly.Memory, workers: number): KernelPool | undefined {
-  if (!isSharedMemory(memory)) return undefined;
-  // The build the calling thread runs (relaxed SIMD or not), so that every part of a call rounds alike.
-  const module = compileKernelModule(kernelBuild(aconBuilds, true));
-  if (pool && (pool.memory !== memory || pool.module !== module)) void closeKernelThreads();
-  pool ??= new KernelPool(memory, module, EXPORTS);
-  pool.resize(workers);
-  return pool;
-}
-
-/** The parts of a call on `layout`, or undefined if it stays on the calling thread. */
+/** The parts of a call on `layout` and the pool they run on, or undefined if it stays on the calling thread. */
 function plan(memory: WebAssembly.Memory, layout: AconCLayout): { parts: AconPart[]; pool: KernelPool } | undefined {
-  const threads = getKernelThreads();
-  if (threads < 2 || layout.N * layout.S * layout.C < MIN_SPLIT_ELEMENTS || !isSharedMemory(memory)) return undefined;
-  const parts = splitAconLayout(layout, threads);
-  if (parts.length < 2) return undefined;
-  const p = poolOn(memory, threads - 1);
-  if (p) splitCalls++;
-  return p && { parts, pool: p };
+  const threads = splitThreads(memory, layout.N * layout.S * layout.C, MIN_SPLIT_ELEMENTS);
+  const parts = threads > 1 ? splitAconLayout(layout, threads) : [];
+  return parts.length < 2 ? undefined : { parts, pool: splitPool(memory, threads) };
 }
 
 function layoutOf(args: readonly number[], at: number): AconCLayout {
@@ -123,7 +79,7 @@ function forward(k: AconExports, memory: WebAssembly.Memory, args: AconForwardAr
   });
   planned.pool.run(
     'AconC (wasm)',
-    calls.map((c) => ({ fn: FORWARD, args: c })),
+    calls.map((c) => ({ fn: 'aconCForward', args: c })),
     () => k.aconCForward(...calls[0]),
   );
   return true;
@@ -166,7 +122,7 @@ function backward(k: AconExports, memory: WebAssembly.Memory, args: AconBackward
     });
     planned.pool.run(
       'AconCGrad (wasm)',
-      calls.map((c) => ({ fn: BACKWARD, args: c })),
+      calls.map((c) => ({ fn: 'aconCBackward', args: c })),
       () => k.aconCBackward(...calls[0]),
     );
     const f32 = new Float32Array(memory.buffer);
@@ -189,11 +145,4 @@ function backward(k: AconExports, memory: WebAssembly.Memory, args: AconBackward
 /** Makes the wasm ACON kernels split their calls over kernel threads (acon/node does this on import). Idempotent. */
 export function installAconKernelThreads(): void {
   setAconKernelSplitter({ forward, backward });
-}
-
-/** Terminates the kernel threads (they are started again on the next call that uses them). */
-export async function closeKernelThreads(): Promise<void> {
-  const p = pool;
-  pool = undefined;
-  await p?.close();
 }

@@ -1,5 +1,5 @@
 /**
- * Kernel threads: worker threads that each hold an instance of one WebAssembly kernel module on a
+ * Kernel threads: worker threads that each hold an instance of some WebAssembly kernel modules on a
  * shared `WebAssembly.Memory` (the tfjs wasm heap), so that a kernel call can be split into parts
  * that run at the same time on the calling thread and on the workers, in place on the tensors.
  *
@@ -18,15 +18,19 @@ const REQUEST = 0,
   CONTROL_BYTES = 16,
   MAX_ARGS = 30;
 
-/** The worker: instantiates the module on the memory, then serves calls forever. CommonJS, evaluated. */
+/** The worker: instantiates the modules on the memory, then serves calls forever. CommonJS, evaluated. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { memory, module, control, port, names } = workerData;
+const { memory, modules, control, port, names } = workerData;
 const ctl = new Int32Array(control, 0, 4), call = new Float64Array(control, ${CONTROL_BYTES});
 let fns, bootError;
 try {
-  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  fns = names.map((n) => { if (typeof ex[n] !== 'function') throw new Error('the module has no export ' + n); return ex[n]; });
+  const all = modules.map((m) => new WebAssembly.Instance(m, { env: { memory } }).exports);
+  fns = names.map((n) => {
+    const ex = all.find((e) => typeof e[n] === 'function');
+    if (!ex) throw new Error('no kernel module exports ' + n);
+    return ex[n];
+  });
 } catch (e) { bootError = e; }
 for (let seen = 0; ; ) {
   Atomics.wait(ctl, ${REQUEST}, seen);
@@ -58,7 +62,7 @@ class KernelThread {
   private readonly port: MessagePort;
   private sent = 0;
 
-  constructor(memory: WebAssembly.Memory, module: WebAssembly.Module, names: readonly string[]) {
+  constructor(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[], names: readonly string[]) {
     const control = new SharedArrayBuffer(CONTROL_BYTES + 8 * (2 + MAX_ARGS));
     this.ctl = new Int32Array(control, 0, 4);
     this.call = new Float64Array(control, CONTROL_BYTES);
@@ -66,7 +70,7 @@ class KernelThread {
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { memory, module, control, port: port2, names },
+      workerData: { memory, modules, control, port: port2, names },
       transferList: [port2],
       name: 'acon kernel thread',
     });
@@ -98,21 +102,24 @@ class KernelThread {
   }
 }
 
-/** One part of a split kernel call: the index of the export in the pool's `names` and its arguments. */
+/** One part of a split kernel call: the export's name (one of the pool's `names`) and its arguments. */
 export interface KernelPart {
-  fn: number;
+  fn: string;
   args: readonly number[];
 }
 
 export class KernelPool {
   private threads: KernelThread[] = [];
+  private readonly index: Map<string, number>;
 
-  /** `names`: the exports that calls may use, by index. */
+  /** `names`: the exports of `modules` that calls may use (each from the first module that has it). */
   constructor(
     readonly memory: WebAssembly.Memory,
-    readonly module: WebAssembly.Module,
+    readonly modules: readonly WebAssembly.Module[],
     private readonly names: readonly string[],
-  ) {}
+  ) {
+    this.index = new Map(names.map((n, i) => [n, i]));
+  }
 
   /** Number of worker threads (the calling thread is not counted). */
   get size(): number {
@@ -121,7 +128,7 @@ export class KernelPool {
 
   /** Starts or terminates workers so that there are `n`. */
   resize(n: number): void {
-    while (this.threads.length < n) this.threads.push(new KernelThread(this.memory, this.module, this.names));
+    while (this.threads.length < n) this.threads.push(new KernelThread(this.memory, this.modules, this.names));
     for (const t of this.threads.splice(n)) void t.worker.terminate();
   }
 
@@ -133,7 +140,12 @@ export class KernelPool {
   run(kernel: string, parts: readonly KernelPart[], own: () => void): void {
     if (parts.length - 1 > this.threads.length)
       throw new Error(`${kernel}: ${parts.length} parts for ${this.threads.length + 1} kernel threads`);
-    for (let i = 1; i < parts.length; i++) this.threads[i - 1].start(parts[i].fn, parts[i].args);
+    const fns = parts.map((p) => {
+      const fn = this.index.get(p.fn);
+      if (fn === undefined) throw new Error(`${kernel}: the kernel threads have no export ${p.fn}`);
+      return fn;
+    });
+    for (let i = 1; i < parts.length; i++) this.threads[i - 1].start(fns[i], parts[i].args);
     let ownError: unknown;
     try {
       own();
