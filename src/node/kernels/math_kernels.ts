@@ -3,8 +3,8 @@
  * training: `Sum` and `Mean` over one run of contiguous axes (the stock kernels transpose
  * first), `Add`/`Sub`/`Multiply`/`RealDiv` with one operand broadcast over one run of axes (e.g.
  * [N,H,W,C] with [C], [1,1,1,C], [N,1,1,C] or a scalar), and per-channel `FusedBatchNorm`.
- * All float32; other cases go to the stock kernels. On a shared heap, large `Sum`/`Mean`/binary
- * calls split over kernel threads (`threads/math_split.ts`).
+ * All float32; other cases go to the stock kernels. On a shared heap, large binary calls split
+ * over kernel threads (`threads/math_split.ts`).
  */
 import {
   backend_util,
@@ -19,7 +19,7 @@ import { bindKernel } from './binding.js';
 import { BINARY_OPS } from '../simd/kernels.js';
 import { f32, simd, withScratch } from './heap.js';
 import { axisRunLayout } from './layout.js';
-import { binaryOnThreads, sumAxisOnThreads } from '../threads/math_split.js';
+import { binaryOnThreads } from '../threads/math_split.js';
 
 type Named = Record<string, TensorInfo>;
 
@@ -32,7 +32,7 @@ function reduction(kernelName: 'Sum' | 'Mean'): KernelConfig[] {
     const out = io.output(attrs.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape);
     const scale = kernelName === 'Mean' ? 1 / layout.run : 1;
     const px = io.input(x);
-    sumAxisOnThreads(io.heap, px, out.ptr, layout.outer, layout.run, layout.inner, scale);
+    withScratch(io.heap, layout.inner, (tmp) => simd(io.heap).sumAxis(px, out.ptr, tmp, layout.outer, layout.run, layout.inner, scale));
     return out;
   });
 }

@@ -1,10 +1,11 @@
 /**
- * The elementwise `binary` and reduction `sumAxis` SIMD kernels (`simd/binary.as.ts`,
- * `simd/reduce.as.ts`) on several threads (wasm backend, shared heap): a call is split into
- * contiguous parts along its outer axis (for `binary` with one outer entry, along the middle axis,
- * or along the inner axis in blocks of 4 when nothing is broadcast), and each part is an ordinary
- * call on its sub-range, part 0 on the calling thread. Each output element is computed by the same
- * code, in the same order, as on one thread: results are identical bit for bit.
+ * The elementwise `binary` SIMD kernel (`simd/binary.as.ts`: Add/Sub/Multiply/RealDiv with one
+ * operand broadcast) on several threads (wasm backend, shared heap): a call is split into contiguous
+ * parts along its outer axis (with one outer entry, along the middle axis, or along the inner axis
+ * in blocks of 4 when nothing is broadcast), and each part is an ordinary call on its sub-range,
+ * part 0 on the calling thread. Each output element is computed by the same code as on one thread:
+ * results are identical bit for bit. The reductions (`sumAxis`) stay on one thread: split the same
+ * way, `Mean` over H,W of [64,28,28,32] measured no faster on 2 threads than on 1 (docs/performance.md).
  */
 import { simd, type Heap } from '../kernels/heap.js';
 import { ranges, splitPool, splitThreads } from './split_pool.js';
@@ -17,14 +18,6 @@ import { ranges, splitPool, splitThreads } from './split_pool.js';
 export const MIN_MATH_SPLIT_ELEMENTS = 1 << 17;
 
 type Part = readonly number[];
-
-function runParts(heap: Heap, threads: number, kernel: string, fn: 'binary' | 'sumAxis', calls: Part[], own: (args: Part) => void): void {
-  splitPool(heap.memory, threads).run(
-    kernel,
-    calls.map((args) => ({ fn, args })),
-    () => own(calls[0]),
-  );
-}
 
 /** `out[o, m, i] = a[o, m, i] op v[o, i]` (or `v op a` when `vFirst`); pointers are byte offsets. See binary.as.ts. */
 export function binaryOnThreads(
@@ -57,29 +50,12 @@ export function binaryOnThreads(
       return [op, a + at, v + at, out + at, 1, 1, Math.min(inner, 4 * (b0 + b)) - 4 * b0, vFirst ? 1 : 0];
     });
   if (calls.length < 2) return k.binary(op, a, v, out, outer, mid, inner, vFirst);
-  runParts(heap, threads, 'binary (wasm)', 'binary', calls, (c) => k.binary(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] === 1));
-}
-
-/** `out[o, i] = scale · Σ_r x[o, r, i]`; pointers are byte offsets. See reduce.as.ts. */
-export function sumAxisOnThreads(heap: Heap, x: number, out: number, outer: number, run: number, inner: number, scale: number): void {
-  const k = simd(heap);
-  const threads = outer > 1 ? splitThreads(heap.memory, outer * run * inner, MIN_MATH_SPLIT_ELEMENTS) : 1;
-  const parts = ranges(outer, threads);
-  // Scratch of `inner` floats per part (sumAxis's running block sums).
-  const tmp = heap.alloc(parts.length * inner);
-  try {
-    if (parts.length < 2) return k.sumAxis(x, out, tmp, outer, run, inner, scale);
-    const calls = parts.map(([o0, o], i): Part => [
-      x + 4 * o0 * run * inner,
-      out + 4 * o0 * inner,
-      tmp + 4 * i * inner,
-      o,
-      run,
-      inner,
-      scale,
-    ]);
-    runParts(heap, threads, 'sumAxis (wasm)', 'sumAxis', calls, (c) => k.sumAxis(c[0], c[1], c[2], c[3], c[4], c[5], c[6]));
-  } finally {
-    heap.free(tmp);
-  }
+  splitPool(heap.memory, threads).run(
+    'binary (wasm)',
+    calls.map((args) => ({ fn: 'binary', args })),
+    () => {
+      const c = calls[0];
+      k.binary(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] === 1);
+    },
+  );
 }

@@ -1,19 +1,18 @@
 /**
  * The one pool of kernel threads that split kernel calls run on (wasm backend, shared heap): the
- * ACON kernels (`acon_split.ts`) and the elementwise and reduction kernels (`math_split.ts`). The
+ * ACON kernels (`acon_split.ts`) and the elementwise binary kernel (`math_split.ts`). The
  * workers instantiate the builds the calling thread runs (relaxed SIMD or not), so that every part
  * of a call rounds alike.
  */
 import * as aconBuilds from '../../ops/simd/acon.wasm.generated.js';
 import { compileKernelModule, isSharedMemory, kernelBuild, type KernelBuilds } from '../../wasm/kernel_module.js';
 import * as binaryBuilds from '../simd/binary.wasm.generated.js';
-import * as reduceBuilds from '../simd/reduce.wasm.generated.js';
 import { KernelPool } from './kernel_pool.js';
 import { getKernelThreads } from './kernel_threads.js';
 
 /** The modules the workers hold, and the exports that split calls use. */
-const MODULES: readonly KernelBuilds[] = [aconBuilds, binaryBuilds, reduceBuilds];
-const EXPORTS = ['aconCForward', 'aconCBackward', 'binary', 'sumAxis'] as const;
+const MODULES: readonly KernelBuilds[] = [aconBuilds, binaryBuilds];
+const EXPORTS = ['aconCForward', 'aconCBackward', 'binary'] as const;
 export type SplitExport = (typeof EXPORTS)[number];
 
 let pool: KernelPool | undefined;
