@@ -51,3 +51,10 @@ export function assertClose(
       `${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} (|diff| ${Math.abs(actual[worst] - expected[worst])}, rtol ${rtol}, atol ${atol})`,
     );
 }
+
+/** Throws unless `actual` and `expected` hold the same values bit for bit (Object.is), naming the first difference. */
+export function assertBitsEqual(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  check(actual.length === expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
+  for (let i = 0; i < expected.length; i++)
+    check(Object.is(actual[i], expected[i]), `${what}: element ${i} is ${actual[i]}, expected ${expected[i]} bit for bit`);
+}

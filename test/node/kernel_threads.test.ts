@@ -21,6 +21,7 @@ import { defaultKernelThreads, holdKernelThreadsAtOne } from '../../src/node/thr
 import { importSharedMemory } from '../../src/node/threads/shared_heap.js';
 import { isSharedMemory } from '../../src/wasm/kernel_module.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { assertBitsEqual } from '../helpers/assert_close.js';
 
 const dataOffset = (t: tf.Tensor) =>
   (tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
@@ -67,12 +68,6 @@ function runKernels(c: Case, threads: number): { out: Float32Array[]; split: num
     return [y, ...grads].map((t) => t.dataSync() as Float32Array);
   });
   return { out, split: splitCallCount() - before };
-}
-
-function assertBitsEqual(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  const bad = a.findIndex((v, i) => !Object.is(v, b[i]));
-  assert.equal(bad, -1, `${what}: element ${bad} is ${b[bad]} split, ${a[bad]} on one thread`);
 }
 
 /** |split − one| ≤ (T + 1) float32 roundings of the sum's magnitude, plus one of the largest partial (bounded by Σ|terms| ≤ n·max). */

@@ -12,6 +12,7 @@ import { closeKernelThreads, setKernelThreads } from '../../src/node/index.js';
 import { MIN_MATH_SPLIT_ELEMENTS } from '../../src/node/threads/math_split.js';
 import { splitCallCount } from '../../src/node/threads/split_pool.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { assertBitsEqual } from '../helpers/assert_close.js';
 
 before(async () => {
   assert.ok(await tf.setBackend('wasm'));
@@ -55,12 +56,6 @@ function outputs(c: Case, threads: number): { out: Float32Array; split: number }
   const before = splitCallCount();
   const out = tf.tidy(() => c.run(random(X, 1)).dataSync() as Float32Array);
   return { out, split: splitCallCount() - before };
-}
-
-function assertBitsEqual(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  const bad = a.findIndex((v, i) => !Object.is(v, b[i]));
-  assert.equal(bad, -1, `${what}: element ${bad} is ${b[bad]} split, ${a[bad]} on one thread`);
 }
 
 describe('kernel threads: Add/Sub/Multiply/RealDiv split over threads (wasm, shared heap)', () => {
