@@ -55,6 +55,8 @@ export function assertClose(
 /** Throws unless `actual` and `expected` hold the same values bit for bit (Object.is), naming the first difference. */
 export function assertBitsEqual(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   check(actual.length === expected.length, `${what}: length ${actual.length} vs expected ${expected.length}`);
-  for (let i = 0; i < expected.length; i++)
-    check(Object.is(actual[i], expected[i]), `${what}: element ${i} is ${actual[i]}, expected ${expected[i]} bit for bit`);
+  let i = 0;
+  while (i < expected.length && Object.is(actual[i], expected[i])) i++;
+  const show = (v: number) => (Object.is(v, -0) ? '-0' : String(v));
+  check(i === expected.length, `${what}: element ${i} is ${show(actual[i])}, expected ${show(expected[i])} bit for bit`);
 }

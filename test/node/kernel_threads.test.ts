@@ -8,11 +8,11 @@
 import '../../src/entry_node.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { MetaAconC, ops } from '../../src/index.js';
-import { closeKernelThreads, DataParallelTrainer, getKernelThreads, KERNEL_THREADS_ENV, setKernelThreads } from '../../src/node/index.js';
+import { DataParallelTrainer, getKernelThreads, KERNEL_THREADS_ENV, setKernelThreads } from '../../src/node/index.js';
 import { aconKernelSplitter } from '../../src/ops/acon/kernel_split.js';
 import { ACON_C, ACON_C_GRAD } from '../../src/ops/acon/kernel_names.js';
 import { MIN_SPLIT_ELEMENTS, splitAconLayout } from '../../src/node/threads/acon_split.js';
@@ -22,19 +22,13 @@ import { importSharedMemory } from '../../src/node/threads/shared_heap.js';
 import { isSharedMemory } from '../../src/wasm/kernel_module.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { assertBitsEqual } from '../helpers/assert_close.js';
+import { onWasmWithKernelThreads } from '../helpers/kernel_threads_suite.js';
 
 const dataOffset = (t: tf.Tensor) =>
   (tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(t.dataId).memoryOffset;
 const heap = () => (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory;
 
-before(async () => {
-  assert.ok(await tf.setBackend('wasm'));
-  await tf.ready();
-});
-after(async () => {
-  setKernelThreads(undefined);
-  await closeKernelThreads();
-});
+onWasmWithKernelThreads();
 
 function random(n: number, seed: number, lo: number, hi: number): Float32Array {
   const r = mulberry32(seed);

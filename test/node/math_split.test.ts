@@ -6,22 +6,16 @@
  */
 import '../../src/entry_node.js';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { closeKernelThreads, setKernelThreads } from '../../src/node/index.js';
+import { setKernelThreads } from '../../src/node/index.js';
 import { MIN_MATH_SPLIT_ELEMENTS } from '../../src/node/threads/math_split.js';
 import { splitCallCount } from '../../src/node/threads/split_pool.js';
 import { mulberry32 } from '../../src/util/random.js';
 import { assertBitsEqual } from '../helpers/assert_close.js';
+import { onWasmWithKernelThreads } from '../helpers/kernel_threads_suite.js';
 
-before(async () => {
-  assert.ok(await tf.setBackend('wasm'));
-  await tf.ready();
-});
-after(async () => {
-  setKernelThreads(undefined);
-  await closeKernelThreads();
-});
+onWasmWithKernelThreads();
 
 function random(shape: number[], seed: number): tf.Tensor {
   const r = mulberry32(seed);
