@@ -1,4 +1,4 @@
-/** Hooks of the kernel-thread test files: the wasm backend before, one thread and no kernel threads after. */
+/** Hooks of the kernel-thread test files: the wasm backend before; after, the default thread count and the kernel threads closed. */
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
