@@ -40,5 +40,9 @@ export function crossReplicaReducer(): CrossReplicaReducer | undefined {
  */
 export const singleReplicaReducer: CrossReplicaReducer = {
   weight: 1,
-  allReduce: (values, scale = 1) => Float64Array.from(values, (v) => v * scale),
+  allReduce: (values, scale = 1) => {
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < out.length; i++) out[i] = values[i] * scale;
+    return out;
+  },
 };

@@ -100,9 +100,9 @@ interface BatchStatistics {
  */
 function batchStatistics(h: Float64Array, N: number, F: number, reducer: CrossReplicaReducer, flag = 0): BatchStatistics {
   const local = new Float64Array(2 * F + 2);
-  for (let n = 0; n < N; n++)
-    for (let f = 0; f < F; f++) {
-      const v = h[n * F + f];
+  for (let n = 0, i = 0; n < N; n++)
+    for (let f = 0; f < F; f++, i++) {
+      const v = h[i];
       local[f] += v;
       local[F + f] += v * v;
     }
@@ -156,13 +156,27 @@ function batchNorm(
     variance = Float64Array.from(w.runningVar.read().dataSync());
   }
   for (let f = 0; f < F; f++) inv[f] = 1 / Math.sqrt(variance[f] + opts.eps);
-  for (let n = 0; n < N; n++)
-    for (let f = 0; f < F; f++) {
-      const i = n * F + f;
-      hat[i] = (h[i] - mean[f]) * inv[f];
-      h[i] = gamma[f] * hat[i] + beta[f];
-    }
+  normalize(h, hat, N, F, mean, inv, gamma, beta);
   return { hat, inv, gamma, training: stats !== undefined, count };
+}
+
+/** ĥ = (h − mean)·inv and h ← γ·ĥ + β per feature, for h [N,F] (the loop of `batchNorm`). */
+function normalize(
+  h: Float64Array,
+  hat: Float64Array,
+  N: number,
+  F: number,
+  mean: Float64Array,
+  inv: Float64Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+): void {
+  for (let n = 0, i = 0; n < N; n++)
+    for (let f = 0; f < F; f++, i++) {
+      const v = (h[i] - mean[f]) * inv[f];
+      hat[i] = v;
+      h[i] = gamma[f] * v + beta[f];
+    }
 }
 
 /**
@@ -173,23 +187,57 @@ function batchNorm(
  * (`TorchBatchNorm`'s synchronised formula; on one replica, dout − mean dout − ĥ·mean(dout·ĥ)).
  */
 function batchNormBackward(s: NormState, N: number, F: number, dout: Float64Array, reducer: CrossReplicaReducer) {
+  const { hat, gamma, inv } = s;
   const local = new Float64Array(2 * F);
-  for (let n = 0; n < N; n++)
-    for (let f = 0; f < F; f++) {
-      local[f] += dout[n * F + f];
-      local[F + f] += dout[n * F + f] * s.hat[n * F + f];
+  for (let n = 0, i = 0; n < N; n++)
+    for (let f = 0; f < F; f++, i++) {
+      const d = dout[i];
+      local[f] += d;
+      local[F + f] += d * hat[i];
     }
   const dbeta = Float32Array.from(local.subarray(0, F)),
     dgamma = Float32Array.from(local.subarray(F));
-  const global = s.training ? reducer.allReduce(local, reducer.weight) : local;
-  const share = reducer.weight * s.count;
-  for (let n = 0; n < N; n++)
-    for (let f = 0; f < F; f++) {
-      const i = n * F + f,
-        scale = s.gamma[f] * s.inv[f];
-      dout[i] = s.training ? scale * (dout[i] - global[f] / share - (s.hat[i] * global[F + f]) / share) : scale * dout[i];
-    }
+  const scale = new Float64Array(F);
+  for (let f = 0; f < F; f++) scale[f] = gamma[f] * inv[f];
+  if (s.training) {
+    const global = reducer.allReduce(local, reducer.weight);
+    const share = reducer.weight * s.count;
+    for (let n = 0, i = 0; n < N; n++)
+      for (let f = 0; f < F; f++, i++) dout[i] = scale[f] * (dout[i] - global[f] / share - (hat[i] * global[F + f]) / share);
+  } else {
+    for (let n = 0, i = 0; n < N; n++) for (let f = 0; f < F; f++, i++) dout[i] = scale[f] * dout[i];
+  }
   return { dgamma, dbeta };
+}
+
+// The op's element loops, outside its per-call closures (in a CPU profile the loops inside them
+// were deoptimised again and again).
+
+function countNonFinite(a: Float64Array): number {
+  let count = 0;
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) count++;
+  return count;
+}
+
+/** σ(h) = 1/(1 + e^−h), float64. */
+function sigmoid(h: Float64Array): Float64Array {
+  const s = new Float64Array(h.length);
+  for (let i = 0; i < h.length; i++) s[i] = 1 / (1 + Math.exp(-h[i]));
+  return s;
+}
+
+/** dL/dh of s = σ(h): ds·s·(1 − s). */
+function sigmoidBackward(ds: ArrayLike<number>, s: Float64Array): Float64Array {
+  const dh = new Float64Array(s.length);
+  for (let i = 0; i < s.length; i++) dh[i] = ds[i] * s[i] * (1 - s[i]);
+  return dh;
+}
+
+/** a/d as float32 (the mean's gradient). */
+function dividedBy(a: Float64Array, d: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] / d;
+  return out;
 }
 
 /**
@@ -205,8 +253,7 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
   const pooled = Float64Array.from(pooledT.dataSync());
   pooledT.dispose();
   const reducer = crossReplicaReducer() ?? singleReplicaReducer;
-  let nonFinite = 0;
-  for (let i = 0; i < pooled.length; i++) if (!Number.isFinite(pooled[i])) nonFinite++;
+  const nonFinite = countNonFinite(pooled);
   const H = w.affine[0].kernel.shape[1] as number;
   const kernels = w.affine.map((a) => a.kernel.read().dataSync() as Float32Array);
   const h1 = affine(pooled, N, C, kernels[0], w.affine[0].bias.read().dataSync() as Float32Array, H);
@@ -231,9 +278,8 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
     const bn2 = w.norms.length
       ? batchNorm(h2, N, C, w.norms[1], opts, synchronised ? batchStatistics(h2, N, C, reducer) : undefined)
       : undefined;
-    const beta64 = new Float64Array(N * C),
-      beta = new Float32Array(N * C);
-    for (let i = 0; i < N * C; i++) beta[i] = beta64[i] = 1 / (1 + Math.exp(-h2[i]));
+    const beta64 = sigmoid(h2),
+      beta = Float32Array.from(beta64);
     save([xt, p1, p2]);
     const betaT = tf.tensor3d(beta, [N, 1, C]);
     const y3 = tf.engine().runKernel(ACON_C, { x: tf.reshape(xt, shape3), p1, p2, beta: betaT }, { gate: opts.gate }) as tf.Tensor;
@@ -250,15 +296,12 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
       ) as tf.Tensor[];
       const dbeta = dbetaT.dataSync();
       // The generator, backward: σ, bn2, fc2, bn1, fc1, then the mean.
-      const d2 = new Float64Array(N * C);
-      for (let i = 0; i < N * C; i++) d2[i] = dbeta[i] * beta64[i] * (1 - beta64[i]);
+      const d2 = sigmoidBackward(dbeta, beta64);
       const n2 = bn2 && batchNormBackward(bn2, N, C, d2, reducer);
       const fc2 = affineBackward(h1, N, H, kernels[1], C, d2);
       const n1 = bn1 && batchNormBackward(bn1, N, H, fc2.din, reducer);
       const fc1 = affineBackward(pooled, N, C, kernels[0], H, fc2.din);
-      const dpooled = new Float32Array(N * C);
-      for (let i = 0; i < N * C; i++) dpooled[i] = fc1.din[i] / S;
-      const meanGrad = tf.tensor3d(dpooled, [N, 1, C]);
+      const meanGrad = tf.tensor3d(dividedBy(fc1.din, S), [N, 1, C]);
       const dx = tf.reshape(tf.add(dx3, meanGrad), x.shape);
       tf.dispose([betaB, dx3, dbetaT, meanGrad]);
       const grads = [dx, dp1, dp2, tf.tensor2d(fc1.dk, [C, H]), tf.tensor1d(fc1.db), tf.tensor2d(fc2.dk, [H, C]), tf.tensor1d(fc2.db)];
