@@ -42,15 +42,17 @@ const Q4: f32 = 0.0013813111;
 const ROUND_BIAS: f32 = 12583103.0;
 /** Arguments are clamped to it: exp(−104) < 2^−150 rounds to 0, as exp(w) does for every w below it. */
 const EXP_CLAMP: f32 = -104.0;
-/** 2^−64. */
+/** 2^−64 and 2^64. */
 const TWO_M64: f32 = 5.421010862427522e-20;
+const TWO_P64: f32 = 18446744073709551616.0;
 
 /**
- * exp(w) lane-wise for w ≤ 0 (including −Inf). e^r·2^(n+64) is a normal float32 for every
- * w ≥ EXP_CLAMP, so the final ·2^−64 is exact on the normal range and rounds once below it.
+ * 2^64·exp(w) lane-wise for w ≤ 0 (including −Inf): (1 + u)·K with u = r + r²·q(r) and
+ * K = 2^(n+64), formed as u·K + K (u·K is exact, so this rounds once, as (1 + u) rounded times K,
+ * with or without a fused multiply-add). A normal float32 for every w ≥ EXP_CLAMP.
  */
 // @ts-ignore: decorator
-@inline function expNonPositive(w0: v128): v128 {
+@inline function expNonPositiveScaled(w0: v128): v128 {
   const w = f32x4.pmax(w0, f32x4.splat(EXP_CLAMP));
   const biased = madd(w, f32x4.splat(LOG2E), f32x4.splat(ROUND_BIAS));
   const n = f32x4.sub(biased, f32x4.splat(ROUND_BIAS));
@@ -60,8 +62,15 @@ const TWO_M64: f32 = 5.421010862427522e-20;
   p = madd(p, r, f32x4.splat(Q2));
   p = madd(p, r, f32x4.splat(Q1));
   p = madd(p, r, f32x4.splat(Q0));
-  p = f32x4.add(madd(f32x4.mul(p, r), r, r), f32x4.splat(1));
-  return f32x4.mul(f32x4.mul(p, i32x4.shl(biased, 23)), f32x4.splat(TWO_M64));
+  const u = madd(f32x4.mul(p, r), r, r);
+  const k = i32x4.shl(biased, 23);
+  return madd(u, k, k);
+}
+
+/** exp(w) for w ≤ 0: the ·2^−64 is exact on the normal range and rounds once below it. */
+// @ts-ignore: decorator
+@inline function expNonPositive(w: v128): v128 {
+  return f32x4.mul(expNonPositiveScaled(w), f32x4.splat(TWO_M64));
 }
 
 /** Lanes where v is not NaN (all ones) or NaN (zero). */
@@ -259,8 +268,9 @@ type Off = u8;
   if (sizeof<H>() == 2) {
     return f32x4.pmax(f32x4.sub(f32x4.splat(0.5), f32x4.mul(f32x4.abs(z), f32x4.splat(<f32>(1.0 / 6.0)))), f32x4.splat(0));
   }
-  const e = expNonPositive(v128.or(z, i32x4.splat(SIGN_BIT)));
-  return f32x4.div(e, f32x4.add(f32x4.splat(1), e));
+  // e/(1 + e) as (2^64·e)/(2^64 + 2^64·e): the same quotient, rounded once into the subnormals.
+  const e = expNonPositiveScaled(v128.or(z, i32x4.splat(SIGN_BIT)));
+  return f32x4.div(e, f32x4.add(f32x4.splat(TWO_P64), e));
 }
 
 /** p_big − q·v, with p_big = p1 (z ≥ 0) or p2 (z < 0) and q = p_big − p_small; axb = p1 ^ p2 bitwise, pd = p1 − p2. */
@@ -274,7 +284,8 @@ type Off = u8;
 /** Whether some lane of u or v is not finite (NaN or ±∞; also when u + v overflows, which only costs the slow path). */
 // @ts-ignore: decorator
 @inline function notFinite2(u: v128, v: v128): bool {
-  const t = f32x4.mul(f32x4.add(u, v), f32x4.splat(0));
+  const sum = f32x4.add(u, v);
+  const t = f32x4.sub(sum, sum);
   return v128.any_true(f32x4.ne(t, t));
 }
 
