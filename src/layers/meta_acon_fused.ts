@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ACON_C, ACON_C_GRAD, type AconGate } from '../ops/acon/kernel_names.js';
+import { sigmoid } from '../math/acon.js';
 import { matmul64 } from './matmul64.js';
 import { crossReplicaReducer, singleReplicaReducer, type CrossReplicaReducer } from './cross_replica.js';
 import { checkBatchNormCount, type TorchBatchNormWeights } from './torch_batch_norm.js';
@@ -219,10 +220,10 @@ function countNonFinite(a: Float64Array): number {
   return count;
 }
 
-/** σ(h) = 1/(1 + e^−h), float64. */
-function sigmoid(h: Float64Array): Float64Array {
+/** σ of every element, float64. */
+function sigmoidOf(h: Float64Array): Float64Array {
   const s = new Float64Array(h.length);
-  for (let i = 0; i < h.length; i++) s[i] = 1 / (1 + Math.exp(-h[i]));
+  for (let i = 0; i < h.length; i++) s[i] = sigmoid(h[i]);
   return s;
 }
 
@@ -278,7 +279,7 @@ export function fusedChannelMetaAconC(x: tf.Tensor, w: FusedMetaAconWeights, opt
     const bn2 = w.norms.length
       ? batchNorm(h2, N, C, w.norms[1], opts, synchronised ? batchStatistics(h2, N, C, reducer) : undefined)
       : undefined;
-    const beta64 = sigmoid(h2),
+    const beta64 = sigmoidOf(h2),
       beta = Float32Array.from(beta64);
     save([xt, p1, p2]);
     const betaT = tf.tensor3d(beta, [N, 1, C]);
